@@ -1,0 +1,88 @@
+"""Draw the units to annotate from an ingested corpus table, recording how each was sampled.
+
+Run once per annotation round; the seed fixes the draw. The output holds texts and is
+written outside the repository (texts are never committed, only labels keyed by id):
+
+    python corpus/tools/sample_units.py CORPUS.parquet OUTDIR --round 1
+
+Strata (recorded in the ``sampling`` column so that estimates can be reweighted):
+  random:sme        STIP initiatives targeting SMEs (TG31), drawn at random
+  enriched:sme      SME initiatives carrying a network-related STIP tag
+  enriched:other    non-SME initiatives carrying a network-related STIP tag
+  random:other      any other initiative
+  random:cn         Chinese measures drawn at random from the SME-relevant documents
+  enriched:cn       Chinese measures containing a codebook cue word
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+NETWORK_TAGS = ("TH47", "TH42", "TH43", "TH36", "F61:V428", "F63:V438", "F73:V59", "F73:V60")
+CN_CUES = re.compile("产业链|供应链|配套|集群|产学研|协同创新|技术转移|成果转化|龙头|大企业|大型企业|链主|融通|联盟|"
+                     "合作|园区|平台|采购|款项|账款|对接|协会|基地|孵化|共享|上下游")
+CN_SME_DOC = re.compile("中小企业|小微企业|个体工商户|民营经济|科技成果|科学技术进步|营商环境|产业|工业|制造业|创新")
+
+
+def oecd_units(table: pd.DataFrame, seed: int, sizes: dict) -> pd.DataFrame:
+    docs = (table[table.status == "ok"].groupby("doc_id")
+            .agg(initiative_id=("initiative_id", "first"), wave=("wave", "first"), tags=("stip_tags", "first"),
+                 sme=("sme_targeted", "first"), title=("title", "first"), country=("country", "first")).reset_index())
+    docs = docs.sort_values("wave").groupby("initiative_id").tail(1)  # latest wave of each initiative
+    networked = docs.tags.fillna("").map(lambda t: any(tag in t.split(";") for tag in NETWORK_TAGS))
+    draws = []
+    for name, mask in (("enriched:sme", docs.sme & networked), ("random:sme", docs.sme & ~networked),
+                       ("enriched:other", ~docs.sme & networked), ("random:other", ~docs.sme & ~networked)):
+        pool = docs[mask]
+        draws.append(pool.sample(min(sizes[name], len(pool)), random_state=seed).assign(sampling=name))
+    return pd.concat(draws)
+
+
+def cn_units(table: pd.DataFrame, seed: int, n_enriched: int, n_random: int) -> pd.DataFrame:
+    ok = table[(table.status == "ok") & (table.text.str.len() >= 20)]
+    titles = ok.groupby("doc_id").title.first().fillna("")
+    relevant = titles[titles.map(lambda t: bool(CN_SME_DOC.search(t)))].index
+    pool = ok[ok.doc_id.isin(relevant) | ok.source.str.startswith(("local/", "reports/"))]
+    cued = pool.text.str.contains(CN_CUES)
+    enriched = pool[cued].sample(min(n_enriched, int(cued.sum())), random_state=seed).assign(sampling="enriched:cn")
+    rest = pool.drop(enriched.index)
+    randoms = rest.sample(n_random, random_state=seed).assign(sampling="random:cn")
+    return pd.concat([enriched, randoms])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--round", type=int, default=1)
+    parser.add_argument("--oecd-batches", type=int, default=5)
+    parser.add_argument("--cn-batches", type=int, default=3)
+    args = parser.parse_args()
+    table = pd.read_parquet(args.corpus)
+    seed = 1000 + args.round
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    oecd = oecd_units(table[table.corpus == "oecd"], seed,
+                      {"enriched:sme": 260, "random:sme": 340, "enriched:other": 150, "random:other": 100})
+    full_text = {d: "\n\n".join(g.sort_values("order").text) for d, g in table[table.doc_id.isin(oecd.doc_id)].groupby("doc_id")}
+    oecd = oecd.sample(frac=1, random_state=seed)
+    for i in range(args.oecd_batches):
+        with open(args.outdir / f"oecd_r{args.round}_b{i + 1}.jsonl", "w") as out:
+            for row in oecd.iloc[i :: args.oecd_batches].itertuples():
+                out.write(json.dumps({"unit_id": row.doc_id, "title": row.title, "country": row.country,
+                                      "sampling": row.sampling, "text": full_text[row.doc_id]}, ensure_ascii=False) + "\n")
+    cn = cn_units(table[table.corpus == "cn"], seed, n_enriched=700, n_random=500).sample(frac=1, random_state=seed)
+    for i in range(args.cn_batches):
+        with open(args.outdir / f"cn_r{args.round}_b{i + 1}.jsonl", "w") as out:
+            for row in cn.iloc[i :: args.cn_batches].itertuples():
+                out.write(json.dumps({"unit_id": row.measure_id, "doc_id": row.doc_id, "start": row.start, "end": row.end,
+                                      "title": row.title, "section": row.section, "sampling": row.sampling,
+                                      "text": row.text}, ensure_ascii=False) + "\n")
+    print(f"{len(oecd)} OECD documents, {len(cn)} Chinese measures from {cn.doc_id.nunique()} documents -> {args.outdir}")
+
+
+if __name__ == "__main__":
+    main()
