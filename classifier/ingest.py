@@ -526,7 +526,10 @@ def _unsafe_member_name(name: str) -> str:
 
 def _bounded_read(stream, budget: int) -> bytes:
     """Read at most ``budget`` bytes; a member that would exceed it is refused, not truncated."""
-    content = stream.read(budget + 1)
+    try:
+        content = stream.read(budget + 1)
+    except (EOFError, OSError, zlib.error, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise InputError(f"corrupt or truncated archive member: {exc}") from exc
     if len(content) > budget:
         raise InputError(f"archive member expands beyond the size limit ({budget:,} bytes)")
     return content
