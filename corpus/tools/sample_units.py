@@ -11,7 +11,8 @@ Strata (recorded in the ``sampling`` column so that estimates can be reweighted)
   enriched:other    non-SME initiatives carrying a network-related STIP tag
   random:other      any other initiative
   random:cn         Chinese measures drawn at random from the SME-relevant documents
-  enriched:cn       Chinese measures containing a codebook cue word
+  enriched:cn       Chinese measures containing a codebook cue word (from round 2 on: a cue of
+                    the rare classes production, cluster, partnership, lead_firm)
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 NETWORK_TAGS = ("TH47", "TH42", "TH43", "TH36", "F61:V428", "F63:V438", "F73:V59", "F73:V60")
+CN_RARE_CUES = re.compile("产业链|供应链|配套|集群|龙头|大企业|大型企业|链主|融通|联盟|采购|账款|款项|对接|上下游|协会|外资|跨国")
 CN_CUES = re.compile("产业链|供应链|配套|集群|产学研|协同创新|技术转移|成果转化|龙头|大企业|大型企业|链主|融通|联盟|"
                      "合作|园区|平台|采购|款项|账款|对接|协会|基地|孵化|共享|上下游")
 CN_SME_DOC = re.compile("中小企业|小微企业|个体工商户|民营经济|科技成果|科学技术进步|营商环境|产业|工业|制造业|创新")
@@ -42,15 +44,15 @@ def oecd_units(table: pd.DataFrame, seed: int, sizes: dict) -> pd.DataFrame:
     return pd.concat(draws)
 
 
-def cn_units(table: pd.DataFrame, seed: int, n_enriched: int, n_random: int) -> pd.DataFrame:
+def cn_units(table: pd.DataFrame, seed: int, n_enriched: int, n_random: int, rare_only: bool = False) -> pd.DataFrame:
     ok = table[(table.status == "ok") & (table.text.str.len() >= 20)]
     titles = ok.groupby("doc_id").title.first().fillna("")
     relevant = titles[titles.map(lambda t: bool(CN_SME_DOC.search(t)))].index
     pool = ok[ok.doc_id.isin(relevant) | ok.source.str.startswith(("local/", "reports/"))]
-    cued = pool.text.str.contains(CN_CUES)
+    cued = pool.text.str.contains(CN_RARE_CUES if rare_only else CN_CUES)
     enriched = pool[cued].sample(min(n_enriched, int(cued.sum())), random_state=seed).assign(sampling="enriched:cn")
     rest = pool.drop(enriched.index)
-    randoms = rest.sample(n_random, random_state=seed).assign(sampling="random:cn")
+    randoms = rest.sample(min(n_random, len(rest)), random_state=seed).assign(sampling="random:cn")
     return pd.concat([enriched, randoms])
 
 
@@ -61,12 +63,19 @@ def main() -> None:
     parser.add_argument("--round", type=int, default=1)
     parser.add_argument("--oecd-batches", type=int, default=5)
     parser.add_argument("--cn-batches", type=int, default=3)
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="earlier batch files whose units are not drawn again")
+    parser.add_argument("--oecd-sizes", default="260,340,150,100", help="enriched:sme,random:sme,enriched:other,random:other")
+    parser.add_argument("--cn-sizes", default="700,500", help="enriched:cn,random:cn")
     args = parser.parse_args()
     table = pd.read_parquet(args.corpus)
+    seen = {json.loads(line)["unit_id"] for path in args.exclude for line in open(path)}
+    seen_initiatives = {u.split(":")[1] for u in seen if u.startswith("stip:")}
+    table = table[~table.measure_id.isin(seen) & ~table.initiative_id.isin(seen_initiatives)]
+    oecd_sizes = dict(zip(["enriched:sme", "random:sme", "enriched:other", "random:other"], map(int, args.oecd_sizes.split(","))))
+    n_enriched, n_random = map(int, args.cn_sizes.split(","))
     seed = 1000 + args.round
     args.outdir.mkdir(parents=True, exist_ok=True)
-    oecd = oecd_units(table[table.corpus == "oecd"], seed,
-                      {"enriched:sme": 260, "random:sme": 340, "enriched:other": 150, "random:other": 100})
+    oecd = oecd_units(table[table.corpus == "oecd"], seed, oecd_sizes)
     full_text = {d: "\n\n".join(g.sort_values("order").text) for d, g in table[table.doc_id.isin(oecd.doc_id)].groupby("doc_id")}
     oecd = oecd.sample(frac=1, random_state=seed)
     for i in range(args.oecd_batches):
@@ -74,7 +83,7 @@ def main() -> None:
             for row in oecd.iloc[i :: args.oecd_batches].itertuples():
                 out.write(json.dumps({"unit_id": row.doc_id, "title": row.title, "country": row.country,
                                       "sampling": row.sampling, "text": full_text[row.doc_id]}, ensure_ascii=False) + "\n")
-    cn = cn_units(table[table.corpus == "cn"], seed, n_enriched=700, n_random=500).sample(frac=1, random_state=seed)
+    cn = cn_units(table[table.corpus == "cn"], seed, n_enriched, n_random, rare_only=args.round > 1).sample(frac=1, random_state=seed)
     for i in range(args.cn_batches):
         with open(args.outdir / f"cn_r{args.round}_b{i + 1}.jsonl", "w") as out:
             for row in cn.iloc[i :: args.cn_batches].itertuples():

@@ -1,0 +1,221 @@
+"""Stage 3, featurize: tokens, character n-grams and the shared bilingual cue lexicon.
+
+Tokenization is spaCy's: ``spacy.blank("en")`` and ``spacy.blank("zh")`` with the
+jieba segmenter (offline, its dictionary ships with the package). The lexicon
+(``classifier/data/lexicon.csv``) maps Chinese and English cue phrases to shared
+concepts (``supply_chain`` fires on 供应链 and on "supply chain"), so that what the
+model learns from one language carries over to the other. It is data, not code.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .segment import CJK
+
+LEXICON_FILE = "lexicon.csv"
+LABELS = ("production", "knowledge", "partnership", "cluster")
+ORIENTATIONS = ("lead_firm", "network", "neutral")
+
+
+# ---------------------------------------------------------------- tokenization
+
+
+@lru_cache(maxsize=None)
+def spacy_pipeline(lang: str):
+    """A blank spaCy pipeline (tokenizer only); Chinese uses jieba, which works offline."""
+    import logging
+
+    import jieba
+    import spacy
+
+    jieba.setLogLevel(logging.WARNING)
+    if lang == "zh":
+        return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    return spacy.blank("en")
+
+
+def text_lang(text: str) -> str:
+    """Which tokenizer a text needs: Chinese script or not (cheaper than full language id)."""
+    sample = text[:300]
+    return "zh" if len(CJK.findall(sample)) * 5 >= len(sample.replace(" ", "")) else "en"
+
+
+def tokenize(texts: Sequence[str], batch_size: int = 256) -> list[list[str]]:
+    """Lower-cased word tokens without punctuation or spaces, streamed through ``nlp.pipe`` per language."""
+    langs = [text_lang(t) for t in texts]
+    tokens: list[list[str] | None] = [None] * len(texts)
+    for lang in set(langs):
+        index = [i for i, l in enumerate(langs) if l == lang]
+        docs = spacy_pipeline(lang).pipe((texts[i] for i in index), batch_size=batch_size)
+        for i, doc in zip(index, docs):
+            tokens[i] = [t.lower_ for t in doc if not (t.is_punct or t.is_space)]
+    return tokens  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- lexicon
+
+
+@dataclass(frozen=True)
+class Cue:
+    concept: str
+    label: str  # network type, orientation, or none
+    phrase: str
+    start: int
+    end: int
+
+
+class Lexicon:
+    """Bilingual cue phrases grouped into concepts; matching returns the phrases with offsets.
+
+    English phrases match at a word start (``universit`` finds universities); phrases
+    written in capitals (GVC, FDI) match case-sensitively as whole words; Chinese
+    phrases match as substrings, longest first.
+    """
+
+    def __init__(self, rows: Iterable[dict]):
+        self.rows = [dict(r) for r in rows]
+        self.concepts = sorted({r["concept"] for r in self.rows})
+        self.label_of = {r["concept"]: r["label"] for r in self.rows}
+        self._by_phrase = {}
+        insensitive, sensitive = [], []
+        for row in sorted(self.rows, key=lambda r: -len(r["phrase"])):
+            phrase = row["phrase"]
+            if phrase.isupper() and phrase.isascii():
+                self._by_phrase[phrase] = row["concept"]
+                sensitive.append(rf"\b{re.escape(phrase)}s?\b")
+            else:
+                self._by_phrase[phrase.lower()] = row["concept"]
+                prefix = r"\b" if phrase[0].isascii() else ""
+                insensitive.append(prefix + re.escape(phrase.lower()))
+        self._insensitive = re.compile("|".join(insensitive), re.IGNORECASE)
+        self._sensitive = re.compile("|".join(sensitive))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Lexicon":
+        source = Path(path) if path else resources.files("classifier.data").joinpath(LEXICON_FILE)
+        with source.open(encoding="utf-8") as handle:
+            return cls(csv.DictReader(handle))
+
+    def find(self, text: str) -> list[Cue]:
+        cues = []
+        for match in self._insensitive.finditer(text):
+            concept = self._by_phrase[match.group(0).lower()]
+            cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))
+        for match in self._sensitive.finditer(text):
+            concept = self._by_phrase[match.group(0).rstrip("s")]
+            cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))
+        return sorted(cues, key=lambda c: c.start)
+
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Per text: log(1 + count) of each concept, then of each label the concepts point to."""
+        columns = {c: i for i, c in enumerate(self.concepts)}
+        labels = sorted(set(self.label_of.values()))
+        label_col = {l: len(columns) + i for i, l in enumerate(labels)}
+        rows, cols, values = [], [], []
+        for row, text in enumerate(texts):
+            tally: dict[int, int] = {}
+            for cue in self.find(text):
+                for col in (columns[cue.concept], label_col[cue.label]):
+                    tally[col] = tally.get(col, 0) + 1
+            for col, count in tally.items():
+                rows.append(row)
+                cols.append(col)
+                values.append(np.log1p(count))
+        return sp.csr_matrix((values, (rows, cols)), shape=(len(texts), len(columns) + len(labels)))
+
+
+@lru_cache(maxsize=4)
+def default_lexicon(path: str | None = None) -> Lexicon:
+    return Lexicon.load(Path(path) if path else None)
+
+
+# ---------------------------------------------------------------- the featurizer
+
+
+def _pre_tokenized(tokens):
+    """Identity analyzer: the tokens come from spaCy (a module-level function so it pickles)."""
+    return tokens
+
+
+class PolicyFeaturizer(BaseEstimator, TransformerMixin):
+    """Texts -> [word n-gram TF-IDF | character n-gram TF-IDF | lexicon concept counts].
+
+    Word n-grams use spaCy tokens (jieba for Chinese); character n-grams catch
+    Chinese compounds the segmenter splits and English morphology; the lexicon
+    block is shared by both languages and weighted by ``lexicon_weight``.
+    """
+
+    def __init__(self, word_ngram_range=(1, 2), char_ngram_range=(2, 4), min_df=2, max_word_features=60000,
+                 max_char_features=80000, lexicon_weight=1.0, lexicon_path=None):
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_word_features = max_word_features
+        self.max_char_features = max_char_features
+        self.lexicon_weight = lexicon_weight
+        self.lexicon_path = lexicon_path
+
+    def _vectorizers(self):
+        words = TfidfVectorizer(analyzer=_pre_tokenized, min_df=self.min_df, max_features=self.max_word_features,
+                                sublinear_tf=True)
+        # _pre_tokenized yields unigrams; n-grams are formed here so the analyzer stays trivial.
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), min_df=self.min_df,
+                                max_features=self.max_char_features, sublinear_tf=True, lowercase=True)
+        return words, chars
+
+    def _word_ngrams(self, token_lists):
+        low, high = self.word_ngram_range
+        grams = []
+        for tokens in token_lists:
+            seq = []
+            for n in range(low, high + 1):
+                seq.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+            grams.append(seq)
+        return grams
+
+    def fit(self, X, y=None):
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        texts = _as_texts(X)
+        self.words_, self.chars_ = self._vectorizers()
+        words = self.words_.fit_transform(self._word_ngrams(tokenize(texts)))
+        chars = self.chars_.fit_transform(texts)
+        self.lexicon_ = default_lexicon(str(self.lexicon_path) if self.lexicon_path else None)
+        return self._stack(words, chars, texts)
+
+    def transform(self, X):
+        texts = _as_texts(X)
+        words = self.words_.transform(self._word_ngrams(tokenize(texts)))
+        return self._stack(words, self.chars_.transform(texts), texts)
+
+    def _stack(self, words, chars, texts):
+        lexicon = self.lexicon_.counts(texts) * self.lexicon_weight
+        return sp.hstack([words, chars, lexicon], format="csr")
+
+    def vocabulary_coverage(self, X) -> np.ndarray:
+        """Share of each text's word tokens that the fitted vocabulary knows (for the OOD flag)."""
+        vocabulary = self.words_.vocabulary_
+        shares = []
+        for tokens in tokenize(_as_texts(X)):
+            words = [t for t in tokens if any(ch.isalnum() for ch in t)]
+            shares.append(sum(t in vocabulary for t in words) / len(words) if words else 0.0)
+        return np.array(shares)
+
+
+def _as_texts(X) -> list[str]:
+    if hasattr(X, "columns"):
+        X = X["text"]
+    return ["" if t is None else str(t) for t in X]

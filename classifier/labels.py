@@ -1,0 +1,145 @@
+"""Labeled units: the label files in ``corpus/labels`` joined to texts read from a data directory.
+
+The repository stores labels keyed by stable ids, never the texts. OECD labels are
+per STIP document (``stip:<initiative>:<wave>``); Chinese labels are per measure,
+keyed by document id and character span, with a SHA-1 of the measure text so that a
+changed source or segmenter is detected instead of silently training on other text.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .documents import OK
+from .featurize import LABELS, ORIENTATIONS
+from .ingest import iter_documents
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LABEL_DIR = REPO_ROOT / "corpus" / "labels"
+CODEBOOK_VERSION = "1.2"
+TYPE_VALUES = set(LABELS) | {"none"}
+
+
+class LabelError(ValueError):
+    """Labels that do not fit the codebook or cannot be joined to their texts."""
+
+
+def data_dir(path: str | Path | None = None) -> Path:
+    """``CLASSIFIER_DATA`` if set, else ``../shared/data`` beside the repository."""
+    return Path(path or os.environ.get("CLASSIFIER_DATA") or REPO_ROOT.parent / "shared" / "data")
+
+
+def text_sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def parse_types(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        items = [v.strip() for v in str(value).replace(",", ";").split(";") if v.strip()]
+    return [] if items in ([], ["none"]) else items
+
+
+def validate(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Codebook consistency: known values, primary among the types, ``none`` implies ``neutral``."""
+    problems = []
+    for row in frame.itertuples():
+        types = row.types
+        if any(t not in LABELS for t in types):
+            problems.append(f"{row.unit_id}: unknown type in {types}")
+        if row.orientation not in ORIENTATIONS:
+            problems.append(f"{row.unit_id}: unknown orientation {row.orientation!r}")
+        if (row.primary == "none") != (not types) or (types and row.primary not in types):
+            problems.append(f"{row.unit_id}: primary {row.primary!r} does not fit types {types}")
+        if not types and row.orientation != "neutral":
+            problems.append(f"{row.unit_id}: type none requires orientation neutral")
+    if problems:
+        raise LabelError(f"{where}: {len(problems)} invalid labels, e.g. " + "; ".join(problems[:5]))
+    return frame
+
+
+def read_label_file(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["types"] = frame["types"].map(parse_types)
+    return validate(frame, str(path))
+
+
+def load_repository_labels(data: str | Path | None = None, label_dir: Path = LABEL_DIR) -> pd.DataFrame:
+    """All committed labels joined to their texts from the data directory.
+
+    Columns: unit_id, corpus, lang, group (the document, for grouped CV), text,
+    types, primary, orientation, sampling, plus the label file's own columns.
+    """
+    root = data_dir(data)
+    frames = []
+    oecd_file, cn_file = label_dir / "oecd_documents.csv", label_dir / "cn_measures.csv"
+    if oecd_file.exists():
+        frames.append(_join_oecd(read_label_file(oecd_file), root / "oecd"))
+    if cn_file.exists():
+        frames.append(_join_cn(read_label_file(cn_file), root / "cn"))
+    if not frames:
+        raise LabelError(f"no label files in {label_dir}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _documents_by_id(folder: Path, corpus: str, wanted: set[str]) -> dict:
+    if not folder.is_dir():
+        raise LabelError(f"data folder {folder} not found: set CLASSIFIER_DATA to the folder holding oecd/ and cn/")
+    return {d.doc_id: d for d in iter_documents(folder, corpus) if d.status == OK and d.doc_id in wanted}
+
+
+def _missing(ids: list[str], where: Path) -> None:
+    if ids:
+        raise LabelError(f"{len(ids)} labeled ids not found in {where}, e.g. {', '.join(ids[:5])}")
+
+
+def _join_oecd(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    docs = _documents_by_id(folder, "oecd", set(labels.unit_id))
+    _missing([u for u in labels.unit_id if u not in docs], folder)
+    return labels.assign(
+        corpus="oecd", lang="en", text=[docs[u].text for u in labels.unit_id],
+        group=["stip:" + u.split(":")[1] for u in labels.unit_id],  # all waves of an initiative together
+    )
+
+
+def _join_cn(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    # Label doc ids carry the corpus prefix used at labeling time ("cn/...").
+    docs = _documents_by_id(folder, "cn", set(labels.doc_id))
+    _missing(sorted({d for d in labels.doc_id if d not in docs}), folder)
+    texts, stale = [], []
+    for row in labels.itertuples():
+        text = docs[row.doc_id].text[int(row.start) : int(row.end)]
+        if text_sha1(text) != row.text_sha1:
+            stale.append(row.unit_id)
+        texts.append(text)
+    if stale:
+        raise LabelError(f"{len(stale)} labeled measures no longer match their text (source or segmenter changed), "
+                         f"e.g. {', '.join(stale[:3])}")
+    return labels.assign(corpus="cn", lang="zh", text=texts, group=labels.doc_id)
+
+
+def load_user_labels(path: Path) -> pd.DataFrame:
+    """A user's own labeled texts: CSV or JSON Lines with ``text``, ``types``, ``primary``, ``orientation``.
+
+    Optional: ``id``, ``lang``, ``group`` (document, for grouped CV; defaults to the row).
+    """
+    path = Path(path)
+    frame = pd.read_json(path, lines=True, dtype=False) if path.suffix in (".jsonl", ".ndjson") else \
+        pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"text", "types", "primary", "orientation"} - set(frame.columns)
+    if missing:
+        raise LabelError(f"{path}: missing columns {sorted(missing)}")
+    frame["types"] = frame["types"].map(parse_types)
+    frame["unit_id"] = frame["id"].astype(str) if "id" in frame else [f"{path.name}#{i}" for i in range(len(frame))]
+    frame["group"] = frame["group"].astype(str) if "group" in frame else frame["unit_id"]
+    frame["corpus"] = frame.get("corpus", path.stem)
+    if "lang" not in frame:
+        from .featurize import text_lang
+
+        frame["lang"] = frame.text.map(text_lang)
+    frame["sampling"] = frame.get("sampling", "user")
+    return validate(frame, str(path))

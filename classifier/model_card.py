@@ -1,0 +1,115 @@
+"""The model card: what a model was trained on and how well it agrees with the codebook.
+
+Written as JSON (every number) and Markdown (for people) beside the model file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .featurize import LABELS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"types_macro_f1": 0.80, "primary_macro_f1": 0.75, "orientation_macro_f1": 0.75}
+MARGIN_OVER_DICTIONARY = 0.15
+AXES = {"types_macro_f1": "network types (4 binary labels)", "primary_macro_f1": "primary type (5 classes)",
+        "orientation_macro_f1": "orientation (3 classes)"}
+
+KNOWN_LIMITS = [
+    "Trained on STIP Compass records (English) and Chinese laws, work reports and local notices: other genres "
+    "(press releases, budgets) and other languages are out of distribution and flagged `ood` when tagged.",
+    "OECD labels are per document (a whole STIP record); Chinese labels are per measure. The model sees both "
+    "unit sizes, and document labels of Chinese texts come from aggregating measure predictions.",
+    "Labels were made by reading against codebook v1.2 by several annotators; agreement is reported in "
+    "corpus/README.md and bounds what any model can reach.",
+    "Samples are enriched for rare classes; shares of predicted labels in a corpus need the error-rate "
+    "correction of `classifier report`, not raw counts.",
+]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+def target_status(metrics: dict) -> list[dict]:
+    """Each target per language slice, with the dictionary and spaCy baselines beside it."""
+    rows = []
+    model = metrics["model"]
+    for slice_name in [s for s in model if s.startswith("lang=")]:
+        for key, target in TARGETS.items():
+            value = model[slice_name][key]
+            dictionary = metrics.get("dictionary", {}).get(slice_name, {}).get(key)
+            spacy = metrics.get("spacy_textcat_bow", {}).get(slice_name, {}).get(key)
+            rows.append({
+                "slice": slice_name, "axis": key, "model": value, "target": target,
+                "meets_target": value >= target,
+                "dictionary": dictionary,
+                "beats_dictionary_by_0.15": None if dictionary is None else value - dictionary >= MARGIN_OVER_DICTIONARY,
+                "spacy_textcat_bow": spacy,
+                "not_below_spacy": None if spacy is None else value >= spacy,
+            })
+    return rows
+
+
+def write_model_card(directory: Path, info: dict, metrics: dict | None) -> None:
+    directory = Path(directory)
+    card = {
+        **info,
+        "codebook_sha256": _sha256(REPO_ROOT / "corpus" / "codebook.md"),
+        "label_files_sha256": {p.name: _sha256(p) for p in sorted((REPO_ROOT / "corpus" / "labels").glob("*.csv"))},
+        "metrics": metrics,
+        "targets": target_status(metrics) if metrics else None,
+        "known_limits": KNOWN_LIMITS,
+    }
+    (directory / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n")
+    (directory / "model_card.md").write_text(render_markdown(card))
+
+
+def _fmt(value) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def render_markdown(card: dict) -> str:
+    lines = [
+        "# Model card: SME network policy classifier", "",
+        f"- Codebook version: {card['codebook_version']} (`corpus/codebook.md`, sha256 `{card['codebook_sha256'][:16]}…`)",
+        f"- Training data sha256: `{card['training_data_sha256']}`",
+        f"- Decision thresholds per network type: {card['thresholds']}",
+        f"- Fit time on the full labeled corpus: {card['fit_seconds']} s", "",
+        "## Training data", "",
+        "| corpus | units | documents | production | knowledge | partnership | cluster | none | lead_firm | network | neutral |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for corpus, c in card["label_counts"].items():
+        lines.append(f"| {corpus} | {c['units']} | {c['documents']} | " + " | ".join(str(c["types"][l]) for l in LABELS)
+                     + f" | {c['none']} | " + " | ".join(str(v) for v in c["orientation"].values()) + " |")
+    metrics = card.get("metrics")
+    if metrics:
+        lines += ["", "## Cross-validated agreement with the codebook (grouped by document)", "",
+                  "Macro-F1 per axis; every row is out-of-fold (no document of a test fold seen in training).", "",
+                  "| slice | system | types macro-F1 | primary macro-F1 | orientation macro-F1 | types Brier | types ECE |",
+                  "|---|---|---|---|---|---|---|"]
+        for slice_name in metrics["model"]:
+            for system, by_slice in metrics.items():
+                m = by_slice[slice_name]
+                lines.append(f"| {slice_name} (n={m['n']}) | {system} | {_fmt(m['types_macro_f1'])} | {_fmt(m['primary_macro_f1'])} "
+                             f"| {_fmt(m['orientation_macro_f1'])} | {_fmt(m.get('types_brier'))} | {_fmt(m.get('types_ece'))} |")
+        lines += ["", "### Per network type (model)", "", "| slice | type | precision | recall | F1 | support |", "|---|---|---|---|---|---|"]
+        for slice_name, m in metrics["model"].items():
+            for label, v in m["types"].items():
+                lines.append(f"| {slice_name} | {label} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |")
+        lines += ["", "### Confusion matrices (model, all units; rows = codebook, columns = predicted)", ""]
+        for key in ("primary_confusion", "orientation_confusion"):
+            conf = metrics["model"]["all"][key]
+            lines += [f"**{key.split('_')[0]}**", "", "| | " + " | ".join(conf["labels"]) + " |",
+                      "|---" * (len(conf["labels"]) + 1) + "|"]
+            lines += [f"| {label} | " + " | ".join(map(str, row)) + " |" for label, row in zip(conf["labels"], conf["matrix"])]
+            lines.append("")
+        lines += ["## Targets", "", "| slice | axis | model | target | met | dictionary | +0.15 over dictionary | spaCy BOW | not below spaCy |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for t in card["targets"]:
+            lines.append(f"| {t['slice']} | {AXES[t['axis']]} | {_fmt(t['model'])} | {t['target']} | {'yes' if t['meets_target'] else '**no**'} "
+                         f"| {_fmt(t['dictionary'])} | {_fmt(t['beats_dictionary_by_0.15'])} | {_fmt(t['spacy_textcat_bow'])} | {_fmt(t['not_below_spacy'])} |")
+    lines += ["", "## Known limits", ""] + [f"- {limit}" for limit in card["known_limits"]] + [""]
+    return "\n".join(lines)
