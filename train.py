@@ -115,7 +115,12 @@ def main() -> None:
     }
     save_model(model, out, extra={"codebook_version": CODEBOOK_VERSION, "training_data_sha256": info["training_data_sha256"]})
     if evaluation is not None:
-        evaluation["oof"].to_csv(out / "oof_predictions.csv", index=False)
+        # Out-of-fold predictions and the labels they are scored against (ids, no text):
+        # the report's error-rate correction is estimated from them.
+        oof = evaluation["oof"].assign(types=evaluation["oof"]["types"].map(";".join))
+        oof.to_csv(out / "oof_predictions.csv", index=False)
+        truth = units[["unit_id", "corpus", "lang", "primary", "orientation"]].assign(types=units["types"].map(";".join))
+        truth.to_csv(out / "oof_truth.csv", index=False)
     write_model_card(out, info, evaluation["metrics"] if evaluation else None)
     print(f"model and card -> {out}")
 

@@ -29,8 +29,9 @@ from .featurize import LABELS, ORIENTATIONS, PolicyFeaturizer
 NONE = "none"
 
 
-def _calibrated(C: float, cv: int, method: str, seed: int) -> CalibratedClassifierCV:
-    base = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed)
+def _calibrated(C: float, cv: int, method: str, seed: int, solver: str = "liblinear") -> CalibratedClassifierCV:
+    # liblinear is the faster solver for these sparse binary problems; multi-class needs lbfgs.
+    base = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed, solver=solver)
     return CalibratedClassifierCV(base, method=method, cv=cv)
 
 
@@ -106,7 +107,7 @@ class OrientationClassifier(BaseEstimator, ClassifierMixin):
         self.classes_ = np.array(ORIENTATIONS)
         present = sorted(set(y))
         folds = int(min(self.cv, min(np.sum(y == c) for c in present)))
-        self.estimator_ = _calibrated(self.C, max(folds, 2), self.calibration, self.random_state).fit(X, y)
+        self.estimator_ = _calibrated(self.C, max(folds, 2), self.calibration, self.random_state, "lbfgs").fit(X, y)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -12,7 +12,6 @@ import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -98,12 +97,13 @@ class Lexicon:
                 self._by_phrase[phrase.lower()] = row["concept"]
                 prefix = r"\b" if phrase[0].isascii() else ""
                 insensitive.append(prefix + re.escape(phrase.lower()))
-        self._insensitive = re.compile("|".join(insensitive), re.IGNORECASE)
-        self._sensitive = re.compile("|".join(sensitive))
+        never = r"(?!x)x"  # an empty alternation would match everywhere
+        self._insensitive = re.compile("|".join(insensitive) or never, re.IGNORECASE)
+        self._sensitive = re.compile("|".join(sensitive) or never)
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Lexicon":
-        source = Path(path) if path else resources.files("classifier.data").joinpath(LEXICON_FILE)
+        source = Path(path) if path else Path(__file__).parent / "data" / LEXICON_FILE
         with source.open(encoding="utf-8") as handle:
             return cls(csv.DictReader(handle))
 
@@ -111,7 +111,11 @@ class Lexicon:
         cues = []
         for match in self._insensitive.finditer(text):
             concept = self._by_phrase[match.group(0).lower()]
-            cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))
+            end = match.end()
+            if match.group(0).isascii():  # a stem such as "universit" is shown as the whole word it starts
+                while end < len(text) and text[end].isalnum():
+                    end += 1
+            cues.append(Cue(concept, self.label_of[concept], text[match.start() : end], match.start(), end))
         for match in self._sensitive.finditer(text):
             concept = self._by_phrase[match.group(0).rstrip("s")]
             cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))

@@ -12,7 +12,8 @@ Strata (recorded in the ``sampling`` column so that estimates can be reweighted)
   random:other      any other initiative
   random:cn         Chinese measures drawn at random from the SME-relevant documents
   enriched:cn       Chinese measures containing a codebook cue word (from round 2 on: a cue of
-                    the rare classes production, cluster, partnership, lead_firm)
+                    the rare classes production, cluster, partnership, lead_firm, drawn from
+                    all Chinese documents)
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def cn_units(table: pd.DataFrame, seed: int, n_enriched: int, n_random: int, rar
     ok = table[(table.status == "ok") & (table.text.str.len() >= 20)]
     titles = ok.groupby("doc_id").title.first().fillna("")
     relevant = titles[titles.map(lambda t: bool(CN_SME_DOC.search(t)))].index
-    pool = ok[ok.doc_id.isin(relevant) | ok.source.str.startswith(("local/", "reports/"))]
+    pool = ok[ok.doc_id.isin(relevant) | ok.source.str.startswith(("local/", "reports/"))] if not rare_only else ok
     cued = pool.text.str.contains(CN_RARE_CUES if rare_only else CN_CUES)
     enriched = pool[cued].sample(min(n_enriched, int(cued.sum())), random_state=seed).assign(sampling="enriched:cn")
     rest = pool.drop(enriched.index)

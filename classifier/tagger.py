@@ -1,0 +1,176 @@
+"""Tag policy texts: measures are classified, then aggregated into documents with their evidence.
+
+``PolicyClassifier`` is the library entry point::
+
+    from classifier.tagger import PolicyClassifier
+    clf = PolicyClassifier.load()              # the default model in models/default
+    clf.tag(["鼓励大企业向中小企业开放资源……", "Vouchers let SMEs buy R&D services."])
+
+The learned part stays a scikit-learn estimator (``clf.estimator``: ``predict``,
+``predict_proba``) for use in pipelines and cross-validation.
+
+Document scores: a network type's document probability is the highest probability any
+of its measures has; the orientation distribution is the mean over the measures that
+carry a network type (over all measures when none does).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .aggregate import aggregate_document
+from .classify import decide, load_model
+from .corpus import document_rows, is_about_smes
+from .documents import OK, Document, normalise_text
+from .featurize import LABELS, ORIENTATIONS, default_lexicon
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
+SUPPORTED_LANGS = ("zh", "en")
+MIN_VOCABULARY_COVERAGE = 0.5  # below this share of known words a text is far from the training data
+EVIDENCE_MEASURES = 2  # measures quoted as evidence per label
+META_COLUMNS = ["country", "country_code", "year", "wave", "organisation", "category", "sme_targeted"]
+DOCUMENT_COLUMNS = ["id", "doc_id", "corpus", "source", "title", "lang", "types", "primary", "orientation", "scores",
+                    "evidence", "n_measures", "ood", "ood_reason", *META_COLUMNS, "error"]
+
+
+def model_dir(path: str | Path | None = None) -> Path:
+    return Path(path or os.environ.get("CLASSIFIER_MODEL") or DEFAULT_MODEL_DIR)
+
+
+class PolicyClassifier:
+    """A trained model plus the codebook's aggregation and the evidence behind each label."""
+
+    def __init__(self, estimator, path: Path | None = None):
+        self.estimator = estimator
+        self.path = path
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "PolicyClassifier":
+        """Load (and hash-verify) a model directory; default ``models/default`` or ``$CLASSIFIER_MODEL``."""
+        directory = model_dir(path)
+        return cls(load_model(directory), directory)
+
+    @property
+    def card(self) -> dict:
+        card = self.path / "model_card.json" if self.path else None
+        return json.loads(card.read_text()) if card and card.exists() else {}
+
+    # ------------------------------------------------------------ measures
+
+    def tag_measures(self, measures: pd.DataFrame) -> pd.DataFrame:
+        """Adds types, primary, orientation, probabilities, cues and the OOD flag to measure rows."""
+        measures = measures.reset_index(drop=True)
+        texts = measures["text"].fillna("").tolist()
+        if not texts:
+            return measures.assign(types=[], primary=[], orientation=[], cues=[], ood=[], ood_reason=[])
+        type_proba, orientation_proba = self.estimator.predict_proba(texts)
+        decided = decide(type_proba, orientation_proba, self.estimator.types_.threshold_vector())
+        coverage = self.estimator.featurizer_.vocabulary_coverage(texts)
+        lexicon = default_lexicon()
+        tagged = pd.concat([measures, decided], axis=1)
+        tagged["cues"] = [[c.__dict__ for c in lexicon.find(t)] for t in texts]
+        reasons = [ood_reason(t, lang, cov) for t, lang, cov in zip(texts, measures.get("lang", ["und"] * len(texts)), coverage)]
+        tagged["ood"] = [bool(r) for r in reasons]
+        tagged["ood_reason"] = reasons
+        tagged["vocabulary_coverage"] = coverage.round(3)
+        return tagged
+
+    # ------------------------------------------------------------ documents
+
+    def tag_documents(self, documents: Iterable[Document], with_measures: bool = False):
+        """One output row per document (error rows included); optionally the measure rows too."""
+        docs = list(documents)
+        rows = [row for doc in docs for row in document_rows(doc)]
+        table = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["doc_id", "status"])
+        good = table[table["status"] == OK]
+        tagged = self.tag_measures(good) if len(good) else good
+        by_doc = {doc_id: part for doc_id, part in tagged.groupby("doc_id", sort=False)} if len(tagged) else {}
+        out = [document_result(doc, by_doc.get(doc.doc_id)) for doc in docs]
+        frame = pd.DataFrame(out, columns=DOCUMENT_COLUMNS)
+        return (frame, tagged) if with_measures else frame
+
+    def tag(self, texts: Sequence[str] | pd.DataFrame, measures: bool = False):
+        """Tag raw texts (or a DataFrame with ``text`` and optional ``id``/``lang``/``title``)."""
+        return self.tag_documents(documents_from_texts(texts), with_measures=measures)
+
+
+def documents_from_texts(texts: Sequence[str] | pd.DataFrame, corpus: str = "input") -> list[Document]:
+    frame = texts if isinstance(texts, pd.DataFrame) else pd.DataFrame({"text": list(texts)})
+    ids = frame["id"].astype(str).tolist() if "id" in frame else [str(i) for i in range(len(frame))]
+    docs = []
+    for i, (key, row) in enumerate(zip(ids, frame.to_dict("records"))):
+        text = normalise_text(str(row.get("text") or ""))
+        meta = {"input_id": key, "title": row.get("title") or ""}
+        if row.get("lang"):
+            meta["lang"] = row["lang"]
+        if not text.strip():
+            doc = Document.failure(corpus, f"#{key}", "empty text")
+            doc.meta = meta
+            docs.append(doc)
+            continue
+        docs.append(Document(corpus=corpus, source=f"#{key}", doc_id=f"{corpus}#{key}", text=text, meta=meta))
+    return docs
+
+
+def ood_reason(text: str, lang: str, coverage: float) -> str:
+    """Why a text is far from the training data, or '' when it is not."""
+    if not text.strip():
+        return "empty text"
+    if lang not in SUPPORTED_LANGS:
+        return f"unsupported language '{lang}'"
+    if coverage < MIN_VOCABULARY_COVERAGE:
+        return f"low vocabulary coverage ({coverage:.0%})"
+    return ""
+
+
+def document_result(doc: Document, measures: pd.DataFrame | None) -> dict:
+    base = {"id": doc.meta.get("input_id") or doc.doc_id, "doc_id": doc.doc_id, "corpus": doc.corpus,
+            "source": doc.source, "title": str(doc.meta.get("title") or ""), "lang": doc.meta.get("lang", "und"),
+            **{key: doc.meta.get(key) for key in META_COLUMNS}}
+    if base["sme_targeted"] is None and doc.status == OK:
+        base["sme_targeted"] = is_about_smes(doc.text, base["title"])
+    if doc.status != OK or measures is None or not len(measures):
+        return {**base, "types": [], "primary": "none", "orientation": "neutral", "scores": {}, "evidence": [],
+                "n_measures": 0, "ood": True, "ood_reason": doc.error or "no measures",
+                "error": doc.error or "no measures"}
+    labels = aggregate_document(measures["types"].tolist(), measures["orientation"].tolist(), base["title"])
+    type_scores = {label: round(float(measures[f"p_{label}"].max()), 4) for label in LABELS}
+    networked = measures[measures["types"].map(bool)]
+    basis = networked if len(networked) else measures
+    orientation_scores = {o: round(float(basis[f"p_{o}"].mean()), 4) for o in ORIENTATIONS}
+    ood_share = float(measures["ood"].mean())
+    return {**base, **labels, "scores": {**type_scores, **orientation_scores},
+            "evidence": evidence_for(labels, measures), "n_measures": int(len(measures)),
+            "ood": ood_share > 0.5, "ood_reason": _majority_reason(measures) if ood_share > 0.5 else "", "error": ""}
+
+
+def _majority_reason(measures: pd.DataFrame) -> str:
+    reasons = measures.loc[measures["ood"], "ood_reason"]
+    return reasons.str.split(" \\(").str[0].mode().iloc[0] if len(reasons) else ""
+
+
+def evidence_for(labels: dict, measures: pd.DataFrame) -> list[dict]:
+    """For each assigned label: the measures that most strongly carry it and the cue phrases in them.
+
+    Offsets (``start``/``end``) index the document's normalised text, like the measures'.
+    """
+    evidence = []
+    wanted = [(label, f"p_{label}", lambda r, l=label: l in r["types"]) for label in labels["types"]]
+    if labels["orientation"] != "neutral":
+        o = labels["orientation"]
+        wanted.append((o, f"p_{o}", lambda r, o=o: r["orientation"] == o))
+    for label, column, carries in wanted:
+        rows = [r for r in measures.to_dict("records") if carries(r)]
+        for row in sorted(rows, key=lambda r: -r[column])[:EVIDENCE_MEASURES]:
+            phrases = [{"phrase": c["phrase"], "start": int(row["start"]) + c["start"], "end": int(row["start"]) + c["end"]}
+                       for c in row["cues"] if c["label"] == label]
+            evidence.append({"label": label, "measure_id": row["measure_id"], "probability": round(float(row[column]), 4),
+                             "start": int(row["start"]), "end": int(row["end"]), "text": row["text"][:300],
+                             "phrases": phrases})
+    return evidence
