@@ -29,10 +29,14 @@ from .featurize import LABELS, ORIENTATIONS, PolicyFeaturizer
 NONE = "none"
 
 
-def _calibrated(C: float, cv: int, method: str, seed: int, solver: str = "liblinear") -> CalibratedClassifierCV:
+def _fit_calibrated(X, y, C: float, cv: int, method: str, seed: int, solver: str = "liblinear"):
+    """A logistic regression calibrated by cross-validation; uncalibrated when a class is too rare to split."""
     # liblinear is the faster solver for these sparse binary problems; multi-class needs lbfgs.
     base = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed, solver=solver)
-    return CalibratedClassifierCV(base, method=method, cv=cv)
+    folds = min(cv, min(np.sum(y == c) for c in np.unique(y)))
+    if folds < 2:
+        return base.fit(X, y)
+    return CalibratedClassifierCV(base, method=method, cv=int(folds)).fit(X, y)
 
 
 class NetworkTypeClassifier(BaseEstimator, ClassifierMixin):
@@ -64,8 +68,7 @@ class NetworkTypeClassifier(BaseEstimator, ClassifierMixin):
     def _fit_one(self, X, y):
         if y.min() == y.max():  # a label never (or always) seen: constant prior
             return float(y.mean())
-        folds = int(min(self.cv, np.bincount(y).min()))
-        return _calibrated(self.C, max(folds, 2), self.calibration, self.random_state).fit(X, y)
+        return _fit_calibrated(X, y, self.C, self.cv, self.calibration, self.random_state)
 
     def _tuned_thresholds(self, X, Y, groups) -> dict:
         from sklearn.metrics import f1_score
@@ -105,9 +108,7 @@ class OrientationClassifier(BaseEstimator, ClassifierMixin):
     def fit(self, X, y):
         y = np.asarray(y)
         self.classes_ = np.array(ORIENTATIONS)
-        present = sorted(set(y))
-        folds = int(min(self.cv, min(np.sum(y == c) for c in present)))
-        self.estimator_ = _calibrated(self.C, max(folds, 2), self.calibration, self.random_state, "lbfgs").fit(X, y)
+        self.estimator_ = _fit_calibrated(X, y, self.C, self.cv, self.calibration, self.random_state, "lbfgs")
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -168,6 +168,6 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """
     safe = frame.copy()
     for col in safe.columns:
-        if safe[col].dtype == object:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
     return safe

@@ -197,6 +197,9 @@ class PolicyFeaturizer(BaseEstimator, TransformerMixin):
         self.words_, self.chars_ = self._vectorizers()
         words = self.words_.fit_transform(self._word_ngrams(tokenize(texts)))
         chars = self.chars_.fit_transform(texts)
+        for vectorizer in (self.words_, self.chars_):
+            # The pruned-terms set is only for introspection and would triple the pickle.
+            vectorizer.stop_words_ = None
         self.lexicon_ = default_lexicon(str(self.lexicon_path) if self.lexicon_path else None)
         return self._stack(words, chars, texts)
 

@@ -50,14 +50,15 @@ def analysis_units(documents: pd.DataFrame, measures: pd.DataFrame | None, unit:
         frame["group"] = frame["doc_id"]
     else:
         raise ValueError("unit must be 'documents' or 'measures'")
-    frame["types"] = frame["types"].map(_as_list)
+    # An object column of plain lists: mapping an Arrow string column would yield Arrow lists (numpy arrays).
+    frame["types"] = pd.Series([_as_list(v) for v in frame["types"]], index=frame.index, dtype=object)
     return frame.reset_index(drop=True)
 
 
 def _as_list(value) -> list:
     if isinstance(value, str):
-        return json.loads(value) if value.startswith("[") else [v for v in value.split(";") if v]
-    return list(value) if value is not None else []
+        return list(json.loads(value)) if value.startswith("[") else [v for v in value.split(";") if v]
+    return [str(v) for v in value] if value is not None else []
 
 
 # ---------------------------------------------------------------- point estimates
@@ -275,7 +276,7 @@ def error_rates_from_model(model_path: Path) -> dict[str, ErrorRates]:
     predicted = pd.read_csv(oof_path, dtype=str, keep_default_na=False)
     truth = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
     for frame in (predicted, truth):
-        frame["types"] = frame["types"].map(_as_list)
+        frame["types"] = pd.Series([_as_list(v) for v in frame["types"]], index=frame.index, dtype=object)
     merged = truth.merge(predicted, on="unit_id", suffixes=("", "_pred"))
     pred = merged[["types_pred", "primary_pred"]].rename(columns=lambda c: c.replace("_pred", ""))
     rates = {"all": ErrorRates.from_oof(merged, pred)}

@@ -17,3 +17,18 @@ requires_data = pytest.mark.skipif(not (data_dir() / "oecd").is_dir(), reason="r
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A small model trained on the test's own labeled examples (seconds, no corpus needed)."""
+    from classifier.classify import NetworkTypeClassifier, OrientationClassifier, PolicyModel, save_model
+    from classifier.featurize import PolicyFeaturizer
+    from labeled_examples import as_frame
+
+    examples = as_frame()
+    model = PolicyModel(PolicyFeaturizer(min_df=1), NetworkTypeClassifier(cv=2), OrientationClassifier(cv=2))
+    model.fit(examples.text.tolist(), examples)
+    directory = tmp_path_factory.mktemp("model")
+    save_model(model, directory)
+    return directory
