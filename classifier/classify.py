@@ -24,9 +24,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 
-from .featurize import LABELS, ORIENTATIONS, PolicyFeaturizer
+from .featurize import LABELS, ORIENTATIONS, PolicyFeaturizer, text_lang
 
 NONE = "none"
+MIN_TUNING_POSITIVES = 20  # fewer positives in a domain: that type's threshold is tuned over all domains
 
 
 def _fit_calibrated(X, y, C: float, cv: int, method: str, seed: int, solver: str = "liblinear"):
@@ -42,10 +43,13 @@ def _fit_calibrated(X, y, C: float, cv: int, method: str, seed: int, solver: str
 class NetworkTypeClassifier(BaseEstimator, ClassifierMixin):
     """Multi-label: one calibrated logistic regression per network type.
 
-    ``fit(X, Y, groups=None)`` takes features and an (n, 4) 0/1 matrix in the order of
-    ``LABELS``. ``thresholds``: None (0.5 each), a dict per type, or ``"tuned"``: each
-    type's threshold maximises F1 on out-of-fold probabilities of the training data
-    (folds grouped by document when ``groups`` is given).
+    ``fit(X, Y, groups=None, domains=None)`` takes features and an (n, 4) 0/1 matrix in
+    the order of ``LABELS``. ``thresholds``: None (0.5 each), a dict per type, or
+    ``"tuned"``: each type's threshold maximises F1 on out-of-fold probabilities of the
+    training data (folds grouped by document when ``groups`` is given), separately per
+    domain (the text's language: long English records and short Chinese measures are
+    scored on different scales) when the domain has at least ``MIN_TUNING_POSITIVES``
+    examples of the type, else over all domains (key ``"*"``).
     """
 
     def __init__(self, C=4.0, calibration="sigmoid", cv=3, thresholds=None, random_state=0):
@@ -55,14 +59,14 @@ class NetworkTypeClassifier(BaseEstimator, ClassifierMixin):
         self.thresholds = thresholds
         self.random_state = random_state
 
-    def fit(self, X, Y, groups=None):
+    def fit(self, X, Y, groups=None, domains=None):
         Y = np.asarray(Y)
         self.classes_ = np.array(LABELS)
         self.estimators_ = [self._fit_one(X, Y[:, j]) for j in range(Y.shape[1])]
         if self.thresholds == "tuned":
-            self.thresholds_ = self._tuned_thresholds(X, Y, groups)
+            self.thresholds_ = self._tuned_thresholds(X, Y, groups, domains)
         else:
-            self.thresholds_ = {label: float((self.thresholds or {}).get(label, 0.5)) for label in LABELS}
+            self.thresholds_ = {"*": {label: float((self.thresholds or {}).get(label, 0.5)) for label in LABELS}}
         return self
 
     def _fit_one(self, X, y):
@@ -70,30 +74,42 @@ class NetworkTypeClassifier(BaseEstimator, ClassifierMixin):
             return float(y.mean())
         return _fit_calibrated(X, y, self.C, self.cv, self.calibration, self.random_state)
 
-    def _tuned_thresholds(self, X, Y, groups) -> dict:
+    def _tuned_thresholds(self, X, Y, groups, domains) -> dict:
         from sklearn.metrics import f1_score
         from sklearn.model_selection import GroupKFold
 
         groups = np.arange(len(Y)) if groups is None else np.asarray(groups)
+        domains = np.full(len(Y), "*") if domains is None else np.asarray(domains)
         oof = np.zeros(Y.shape, dtype=float)
         for train, test in GroupKFold(n_splits=self.cv).split(X, Y, groups):
             for j in range(Y.shape[1]):
                 est = self._fit_one(X[train], Y[train, j])
                 oof[test, j] = est if isinstance(est, float) else est.predict_proba(X[test])[:, 1]
-        grid = np.round(np.arange(0.15, 0.66, 0.05), 2)
-        return {label: float(grid[int(np.argmax([f1_score(Y[:, j], oof[:, j] >= t, zero_division=0) for t in grid]))])
-                for j, label in enumerate(LABELS)}
+        grid = np.round(np.arange(0.1, 0.71, 0.05), 2)
+
+        def best(mask, j):
+            return float(grid[int(np.argmax([f1_score(Y[mask, j], oof[mask, j] >= t, zero_division=0) for t in grid]))])
+
+        everything = np.ones(len(Y), bool)
+        thresholds = {"*": {label: best(everything, j) for j, label in enumerate(LABELS)}}
+        for domain in sorted(set(domains) - {"*"}):
+            mask = domains == domain
+            thresholds[domain] = {label: best(mask, j) if Y[mask, j].sum() >= MIN_TUNING_POSITIVES else thresholds["*"][label]
+                                  for j, label in enumerate(LABELS)}
+        return thresholds
 
     def predict_proba(self, X) -> np.ndarray:
         columns = [np.full(X.shape[0], est) if isinstance(est, float) else est.predict_proba(X)[:, 1]
                    for est in self.estimators_]
         return np.column_stack(columns)
 
-    def threshold_vector(self) -> np.ndarray:
-        return np.array([self.thresholds_[label] for label in LABELS])
+    def threshold_matrix(self, domains) -> np.ndarray:
+        """(n, 4) thresholds: each row those of its domain, or the overall ones for an unseen domain."""
+        return np.array([[self.thresholds_.get(d, self.thresholds_["*"])[label] for label in LABELS] for d in domains])
 
-    def predict(self, X) -> np.ndarray:
-        return (self.predict_proba(X) >= self.threshold_vector()).astype(int)
+    def predict(self, X, domains=None) -> np.ndarray:
+        domains = np.full(X.shape[0], "*") if domains is None else domains
+        return (self.predict_proba(X) >= self.threshold_matrix(domains)).astype(int)
 
 
 class OrientationClassifier(BaseEstimator, ClassifierMixin):
@@ -146,23 +162,37 @@ class PolicyModel(BaseEstimator):
         self.orientation_ = clone(self.orientation) if self.orientation is not None else OrientationClassifier()
         features = self.featurizer_.fit_transform(X)
         groups = y["group"].to_numpy() if "group" in y else None
-        self.types_.fit(features, label_matrix(y["types"]), groups=groups)
+        self.types_.fit(features, label_matrix(y["types"]), groups=groups, domains=domains_of(_texts(X)))
         self.orientation_.fit(features, np.asarray(y["orientation"]))
         return self
 
     def predict_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
         """(type probabilities (n, 4), orientation probabilities (n, 3))."""
-        features = self.featurizer_.transform(X)
+        return self.proba_from_features(self.featurizer_.transform(X))
+
+    def proba_from_features(self, features) -> tuple[np.ndarray, np.ndarray]:
         return self.types_.predict_proba(features), self.orientation_.predict_proba(features)
 
     def predict(self, X) -> pd.DataFrame:
         type_proba, orientation_proba = self.predict_proba(X)
-        return decide(type_proba, orientation_proba, self.types_.threshold_vector())
+        return self.decide(type_proba, orientation_proba, _texts(X))
+
+    def decide(self, type_proba, orientation_proba, texts) -> pd.DataFrame:
+        return decide(type_proba, orientation_proba, self.types_.threshold_matrix(domains_of(texts)))
+
+
+def domains_of(texts) -> list[str]:
+    """The threshold domain of each text: its script's language (zh or en)."""
+    return [text_lang(t) for t in texts]
+
+
+def _texts(X) -> list[str]:
+    return [str(t) for t in (X["text"] if hasattr(X, "columns") else X)]
 
 
 def decide(type_proba: np.ndarray, orientation_proba: np.ndarray, thresholds: np.ndarray) -> pd.DataFrame:
     """The codebook's decision rules applied to probabilities; one row per unit."""
-    assigned = type_proba >= thresholds
+    assigned = type_proba >= thresholds  # thresholds: (4,) or one row per unit
     rows = []
     for p_types, p_orientation, mask in zip(type_proba, orientation_proba, assigned):
         types = [label for label, on in zip(LABELS, mask) if on]

@@ -123,20 +123,23 @@ class Lexicon:
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Per text: log(1 + count) of each concept, then of each label the concepts point to."""
+        return self.counts_of([self.find(text) for text in texts])
+
+    def counts_of(self, cues_per_text: Sequence[list[Cue]]) -> sp.csr_matrix:
         columns = {c: i for i, c in enumerate(self.concepts)}
         labels = sorted(set(self.label_of.values()))
         label_col = {l: len(columns) + i for i, l in enumerate(labels)}
         rows, cols, values = [], [], []
-        for row, text in enumerate(texts):
+        for row, cues in enumerate(cues_per_text):
             tally: dict[int, int] = {}
-            for cue in self.find(text):
+            for cue in cues:
                 for col in (columns[cue.concept], label_col[cue.label]):
                     tally[col] = tally.get(col, 0) + 1
             for col, count in tally.items():
                 rows.append(row)
                 cols.append(col)
                 values.append(np.log1p(count))
-        return sp.csr_matrix((values, (rows, cols)), shape=(len(texts), len(columns) + len(labels)))
+        return sp.csr_matrix((values, (rows, cols)), shape=(len(cues_per_text), len(columns) + len(labels)))
 
 
 @lru_cache(maxsize=4)
@@ -204,22 +207,40 @@ class PolicyFeaturizer(BaseEstimator, TransformerMixin):
         return self._stack(words, chars, texts)
 
     def transform(self, X):
+        return self.analyse(X).features
+
+    def analyse(self, X) -> "Analysis":
+        """Features plus what tagging reports beside them, from one pass of tokenization and cue matching."""
         texts = _as_texts(X)
-        words = self.words_.transform(self._word_ngrams(tokenize(texts)))
-        return self._stack(words, self.chars_.transform(texts), texts)
+        tokens = tokenize(texts)
+        cues = [self.lexicon_.find(text) for text in texts]
+        words = self.words_.transform(self._word_ngrams(tokens))
+        features = sp.hstack([words, self.chars_.transform(texts), self.lexicon_.counts_of(cues) * self.lexicon_weight],
+                             format="csr")
+        return Analysis(features, self._coverage(tokens), cues)
 
     def _stack(self, words, chars, texts):
         lexicon = self.lexicon_.counts(texts) * self.lexicon_weight
         return sp.hstack([words, chars, lexicon], format="csr")
 
-    def vocabulary_coverage(self, X) -> np.ndarray:
-        """Share of each text's word tokens that the fitted vocabulary knows (for the OOD flag)."""
+    def _coverage(self, token_lists) -> np.ndarray:
         vocabulary = self.words_.vocabulary_
         shares = []
-        for tokens in tokenize(_as_texts(X)):
+        for tokens in token_lists:
             words = [t for t in tokens if any(ch.isalnum() for ch in t)]
             shares.append(sum(t in vocabulary for t in words) / len(words) if words else 0.0)
         return np.array(shares)
+
+    def vocabulary_coverage(self, X) -> np.ndarray:
+        """Share of each text's word tokens that the fitted vocabulary knows (for the OOD flag)."""
+        return self._coverage(tokenize(_as_texts(X)))
+
+
+@dataclass
+class Analysis:
+    features: sp.csr_matrix
+    coverage: np.ndarray  # share of known word tokens per text
+    cues: list  # lexicon cues per text
 
 
 def _as_texts(X) -> list[str]:

@@ -11,7 +11,9 @@ The learned part stays a scikit-learn estimator (``clf.estimator``: ``predict``,
 
 Document scores: a network type's document probability is the highest probability any
 of its measures has; the orientation distribution is the mean over the measures that
-carry a network type (over all measures when none does).
+carry a network type (over all measures when none does). STIP records are the
+exception: they were labeled and evaluated as whole records, so their labels and
+scores are those of the whole record (see ``tag_records``).
 """
 from __future__ import annotations
 
@@ -24,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import aggregate_document
-from .classify import decide, load_model
+from .classify import load_model
 from .corpus import document_rows, is_about_smes
 from .documents import OK, Document, normalise_text
-from .featurize import LABELS, ORIENTATIONS, default_lexicon
+from .featurize import LABELS, ORIENTATIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
@@ -69,12 +71,12 @@ class PolicyClassifier:
         texts = measures["text"].fillna("").tolist()
         if not texts:
             return measures.assign(types=[], primary=[], orientation=[], cues=[], ood=[], ood_reason=[])
-        type_proba, orientation_proba = self.estimator.predict_proba(texts)
-        decided = decide(type_proba, orientation_proba, self.estimator.types_.threshold_vector())
-        coverage = self.estimator.featurizer_.vocabulary_coverage(texts)
-        lexicon = default_lexicon()
+        analysis = self.estimator.featurizer_.analyse(texts)  # one pass: features, coverage and cues
+        type_proba, orientation_proba = self.estimator.proba_from_features(analysis.features)
+        decided = self.estimator.decide(type_proba, orientation_proba, texts)
+        coverage = analysis.coverage
         tagged = pd.concat([measures, decided], axis=1)
-        tagged["cues"] = [[c.__dict__ for c in lexicon.find(t)] for t in texts]
+        tagged["cues"] = [[c.__dict__ for c in cues] for cues in analysis.cues]
         reasons = [ood_reason(t, lang, cov) for t, lang, cov in zip(texts, measures.get("lang", ["und"] * len(texts)), coverage)]
         tagged["ood"] = [bool(r) for r in reasons]
         tagged["ood_reason"] = reasons
@@ -91,9 +93,23 @@ class PolicyClassifier:
         good = table[table["status"] == OK]
         tagged = self.tag_measures(good) if len(good) else good
         by_doc = {doc_id: part for doc_id, part in tagged.groupby("doc_id", sort=False)} if len(tagged) else {}
-        out = [document_result(doc, by_doc.get(doc.doc_id)) for doc in docs]
+        records = self.tag_records([doc for doc in docs if doc.kind == "stip" and doc.status == OK])
+        out = [document_result(doc, by_doc.get(doc.doc_id), records.get(doc.doc_id)) for doc in docs]
         frame = pd.DataFrame(out, columns=DOCUMENT_COLUMNS)
         return (frame, tagged) if with_measures else frame
+
+    def tag_records(self, docs: list[Document]) -> dict[str, dict]:
+        """Whole-record labels for documents labeled as records in training (STIP initiatives).
+
+        The OECD labels, and the model's evaluation, are per record; a record's fields
+        are short, so its labels come from the record itself, while its fields (the
+        measures) still carry their own labels and serve as evidence.
+        """
+        if not docs:
+            return {}
+        texts = [doc.text for doc in docs]
+        predicted = self.estimator.predict(texts)
+        return {doc.doc_id: row for doc, row in zip(docs, predicted.to_dict("records"))}
 
     def tag(self, texts: Sequence[str] | pd.DataFrame, measures: bool = False):
         """Tag raw texts (or a DataFrame with ``text`` and optional ``id``/``lang``/``title``)."""
@@ -129,7 +145,7 @@ def ood_reason(text: str, lang: str, coverage: float) -> str:
     return ""
 
 
-def document_result(doc: Document, measures: pd.DataFrame | None) -> dict:
+def document_result(doc: Document, measures: pd.DataFrame | None, record: dict | None = None) -> dict:
     base = {"id": doc.meta.get("input_id") or doc.doc_id, "doc_id": doc.doc_id, "corpus": doc.corpus,
             "source": doc.source, "title": str(doc.meta.get("title") or ""), "lang": doc.meta.get("lang", "und"),
             **{key: doc.meta.get(key) for key in META_COLUMNS}}
@@ -139,11 +155,16 @@ def document_result(doc: Document, measures: pd.DataFrame | None) -> dict:
         return {**base, "types": [], "primary": "none", "orientation": "neutral", "scores": {}, "evidence": [],
                 "n_measures": 0, "ood": True, "ood_reason": doc.error or "no measures",
                 "error": doc.error or "no measures"}
-    labels = aggregate_document(measures["types"].tolist(), measures["orientation"].tolist(), base["title"])
-    type_scores = {label: round(float(measures[f"p_{label}"].max()), 4) for label in LABELS}
-    networked = measures[measures["types"].map(bool)]
-    basis = networked if len(networked) else measures
-    orientation_scores = {o: round(float(basis[f"p_{o}"].mean()), 4) for o in ORIENTATIONS}
+    if record is not None:  # labeled and evaluated as a whole record
+        labels = {key: record[key] for key in ("types", "primary", "orientation")}
+        type_scores = {label: round(float(record[f"p_{label}"]), 4) for label in LABELS}
+        orientation_scores = {o: round(float(record[f"p_{o}"]), 4) for o in ORIENTATIONS}
+    else:
+        labels = aggregate_document(measures["types"].tolist(), measures["orientation"].tolist(), base["title"])
+        type_scores = {label: round(float(measures[f"p_{label}"].max()), 4) for label in LABELS}
+        networked = measures[measures["types"].map(bool)]
+        basis = networked if len(networked) else measures
+        orientation_scores = {o: round(float(basis[f"p_{o}"].mean()), 4) for o in ORIENTATIONS}
     ood_share = float(measures["ood"].mean())
     return {**base, **labels, "scores": {**type_scores, **orientation_scores},
             "evidence": evidence_for(labels, measures), "n_measures": int(len(measures)),
@@ -166,7 +187,9 @@ def evidence_for(labels: dict, measures: pd.DataFrame) -> list[dict]:
         o = labels["orientation"]
         wanted.append((o, f"p_{o}", lambda r, o=o: r["orientation"] == o))
     for label, column, carries in wanted:
-        rows = [r for r in measures.to_dict("records") if carries(r)]
+        records = measures.to_dict("records")
+        # Measures that carry the label; for a whole-record label, else the field that scores highest.
+        rows = [r for r in records if carries(r)] or sorted(records, key=lambda r: -r[column])[:1]
         for row in sorted(rows, key=lambda r: -r[column])[:EVIDENCE_MEASURES]:
             phrases = [{"phrase": c["phrase"], "start": int(row["start"]) + c["start"], "end": int(row["start"]) + c["end"]}
                        for c in row["cues"] if c["label"] == label]

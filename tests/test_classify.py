@@ -67,7 +67,7 @@ def test_type_head_gives_one_probability_per_type(examples):
     head = NetworkTypeClassifier(cv=2, thresholds="tuned").fit(X, label_matrix(examples.types), groups=examples.group)
     proba = head.predict_proba(X)
     assert proba.shape == (len(examples), 4) and ((proba >= 0) & (proba <= 1)).all()
-    assert set(head.thresholds_) == set(LABELS)
+    assert set(head.thresholds_["*"]) == set(LABELS)
     assert head.predict(X).shape == (len(examples), 4)
 
 

@@ -164,3 +164,18 @@ def test_tampered_model_is_refused_with_a_clear_error(tiny_model, tmp_path):
         handle.write(b"x")
     result = cli("tag", "-", "--out", str(tmp_path / "o.csv"), "--model", str(copy), input="text")
     assert result.returncode == 2 and "does not match the manifest" in " ".join(result.stderr.split())
+
+
+def test_stip_records_are_labeled_as_whole_records_with_field_evidence(clf):
+    from classifier.ingest import iter_documents
+
+    from conftest import FIXTURES
+
+    docs = [d for d in iter_documents(FIXTURES / "stip_mini.csv", "oecd") if d.status == "ok"]
+    frame, measures = clf.tag_documents(docs, with_measures=True)
+    record = clf.estimator.predict([docs[0].text]).iloc[0]
+    row = frame.iloc[0]
+    assert row.types == record.types and row.primary == record.primary
+    assert row.scores["production"] == round(record.p_production, 4)
+    for item in row.evidence:  # evidence points at fields (measures) of the record
+        assert item["measure_id"].startswith("stip:501:2021#")
