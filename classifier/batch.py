@@ -56,6 +56,16 @@ def iter_input_documents(inputs: Iterable[str], stdin=None) -> Iterator[Document
         yield from iter_documents(path, corpus, DEFAULT_LIMITS)
 
 
+def count_documents(inputs: Iterable[str]) -> int | None:
+    """How many documents (and error rows) the inputs hold, for a progress bar with an ETA.
+
+    A quick reading pass without segmentation or tagging; unknown (None) for stdin.
+    """
+    if "-" in inputs:
+        return None
+    return sum(1 for _ in iter_input_documents(inputs))
+
+
 def chunked(documents: Iterable[Document], size: int) -> Iterator[tuple[int, list[Document]]]:
     iterator = iter(documents)
     for index in itertools.count():

@@ -73,13 +73,14 @@ def tag(
     model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default models/default)"),
 ) -> None:
     """Tag documents with network types, primary type, orientation, scores and evidence."""
-    from .batch import run_tagging
+    from .batch import count_documents, run_tagging
     from .classify import ModelIntegrityError
 
     if engine not in ("local", "dask"):
         raise typer.BadParameter("--engine must be local or dask")
     with progress_bar() as bar:
-        task = bar.add_task("tag", total=None, current="")
+        task = bar.add_task("tag", total=None, current="counting documents")
+        bar.update(task, total=count_documents(list(inputs)))
 
         def advance(result: dict) -> None:
             bar.update(task, advance=result["documents"], current=f"chunk {result['index']}")

@@ -179,3 +179,16 @@ def test_stip_records_are_labeled_as_whole_records_with_field_evidence(clf):
     assert row.scores["production"] == round(record.p_production, 4)
     for item in row.evidence:  # evidence points at fields (measures) of the record
         assert item["measure_id"].startswith("stip:501:2021#")
+
+
+def test_spacy_component_sets_labels_on_docs(tiny_model):
+    import spacy
+
+    import classifier.spacy_component  # noqa: F401  (registers the factory)
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sme_policy_classifier", config={"model_path": str(tiny_model)})
+    doc = nlp("Vouchers let SMEs buy R&D services from universities.")
+    assert doc._.sme_primary == "knowledge" and "knowledge" in doc._.sme_types
+    docs = list(nlp.pipe(["Loans for SMEs.", "Large buyers must pay SME suppliers within 30 days."]))
+    assert [d._.sme_orientation for d in docs][0] == "neutral" and set(docs[1]._.sme_scores) >= {"production"}
