@@ -192,3 +192,11 @@ def test_spacy_component_sets_labels_on_docs(tiny_model):
     assert doc._.sme_primary == "knowledge" and "knowledge" in doc._.sme_types
     docs = list(nlp.pipe(["Loans for SMEs.", "Large buyers must pay SME suppliers within 30 days."]))
     assert [d._.sme_orientation for d in docs][0] == "neutral" and set(docs[1]._.sme_scores) >= {"production"}
+
+
+def test_committed_default_model_loads_verified_and_tags_both_languages():
+    clf = PolicyClassifier.load()  # models/default, hash-checked against its manifest
+    docs = clf.tag(["大型企业向中小企业采购货物，付款期限最长不超过60日。",
+                    "Vouchers let SMEs buy R&D services from universities and public research institutes."])
+    assert docs.primary.tolist() == ["production", "knowledge"]
+    assert clf.card["codebook_version"] == "1.2" and clf.card["metrics"]["model"]["lang=zh"]["n"] > 1000
