@@ -125,7 +125,7 @@ def report(
     for name, path in specs.items():
         tagged[name] = load_or_tag(name, path, out, jobs, model)
     filters = rep.Filters(sme_only, tuple(country), year_from, year_to, tuple(wave), tuple(lang))
-    rates = rep.error_rates_from_model(model_dir(model))
+    rates = rep.error_rates_from_model(model_dir(model), unit)
     result, units = rep.build_report(tagged, unit, filters, rates, replicates, seed, illustrative)
     write_tables(result, out)
     oecd_units = next((u for n, u in units.items() if "country" in u and u["country"].fillna("").ne("").any()), None)

@@ -87,19 +87,28 @@ class Lexicon:
         self.concepts = sorted({r["concept"] for r in self.rows})
         self.label_of = {r["concept"]: r["label"] for r in self.rows}
         self._by_phrase = {}
-        insensitive, sensitive = [], []
-        for row in sorted(self.rows, key=lambda r: -len(r["phrase"])):
+        latin, chinese, acronyms = [], [], []
+        for row in self.rows:
             phrase = row["phrase"]
             if phrase.isupper() and phrase.isascii():
                 self._by_phrase[phrase] = row["concept"]
-                sensitive.append(rf"\b{re.escape(phrase)}s?\b")
+                acronyms.append(phrase)
             else:
                 self._by_phrase[phrase.lower()] = row["concept"]
-                prefix = r"\b" if phrase[0].isascii() else ""
-                insensitive.append(prefix + re.escape(phrase.lower()))
-        never = r"(?!x)x"  # an empty alternation would match everywhere
-        self._insensitive = re.compile("|".join(insensitive) or never, re.IGNORECASE)
-        self._sensitive = re.compile("|".join(sensitive) or never)
+                (latin if phrase[0].isascii() else chinese).append(phrase.lower())
+        # Trie-shaped alternations: the regex engine then tries one branch per character
+        # instead of every phrase at every position (the lexicon was the slowest step of tagging).
+        self._latin = re.compile(r"\b" + _trie_pattern(latin), re.IGNORECASE) if latin else None
+        self._chinese = re.compile(_trie_pattern(chinese)) if chinese else None
+        self._sensitive = re.compile(r"\b" + _trie_pattern(acronyms) + r"s?\b") if acronyms else None
+
+    def __getstate__(self):
+        # Pickled as its data only: compiled patterns are rebuilt on load, so a saved
+        # model keeps its own lexicon while the matching code can improve.
+        return {"rows": self.rows}
+
+    def __setstate__(self, state):
+        self.__init__(state["rows"])
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Lexicon":
@@ -109,16 +118,20 @@ class Lexicon:
 
     def find(self, text: str) -> list[Cue]:
         cues = []
-        for match in self._insensitive.finditer(text):
-            concept = self._by_phrase[match.group(0).lower()]
-            end = match.end()
-            if match.group(0).isascii():  # a stem such as "universit" is shown as the whole word it starts
-                while end < len(text) and text[end].isalnum():
-                    end += 1
-            cues.append(Cue(concept, self.label_of[concept], text[match.start() : end], match.start(), end))
-        for match in self._sensitive.finditer(text):
-            concept = self._by_phrase[match.group(0).rstrip("s")]
-            cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))
+        for pattern in (self._latin, self._chinese if CJK.search(text) else None):
+            if pattern is None:
+                continue
+            for match in pattern.finditer(text):
+                concept = self._by_phrase[match.group(0).lower()]
+                end = match.end()
+                if match.group(0).isascii():  # a stem such as "universit" is shown as the whole word it starts
+                    while end < len(text) and text[end].isalnum():
+                        end += 1
+                cues.append(Cue(concept, self.label_of[concept], text[match.start() : end], match.start(), end))
+        if self._sensitive is not None:
+            for match in self._sensitive.finditer(text):
+                concept = self._by_phrase[match.group(0).rstrip("s")]
+                cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))
         return sorted(cues, key=lambda c: c.start)
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -140,6 +153,25 @@ class Lexicon:
                 cols.append(col)
                 values.append(np.log1p(count))
         return sp.csr_matrix((values, (rows, cols)), shape=(len(cues_per_text), len(columns) + len(labels)))
+
+
+def _trie_pattern(phrases: Iterable[str]) -> str:
+    """One regex alternation shaped as a trie; the longest phrase wins where phrases share a prefix."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def render(node: dict) -> str:
+        branches = [re.escape(char) + render(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return render(trie)
 
 
 @lru_cache(maxsize=4)

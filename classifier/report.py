@@ -267,8 +267,16 @@ def _resample_groups(units: pd.DataFrame, rng) -> pd.DataFrame:
     return units.iloc[index]
 
 
-def error_rates_from_model(model_path: Path) -> dict[str, ErrorRates]:
-    """Per corpus (and ``all``), the cross-validated error rates saved beside the model."""
+# The unit each corpus's labels (and so its measured error rates) are at.
+LABELED_UNIT = {"oecd": "documents", "cn": "measures"}
+
+
+def error_rates_from_model(model_path: Path, unit: str | None = None) -> dict[str, ErrorRates]:
+    """Per corpus, the cross-validated error rates saved beside the model.
+
+    With ``unit``, only corpora whose labels are at that unit: error rates measured on
+    Chinese measures do not describe documents aggregated from many measures.
+    """
     oof_path = Path(model_path) / "oof_predictions.csv"
     labels_path = Path(model_path) / "oof_truth.csv"
     if not oof_path.exists() or not labels_path.exists():
@@ -279,9 +287,10 @@ def error_rates_from_model(model_path: Path) -> dict[str, ErrorRates]:
         frame["types"] = pd.Series([_as_list(v) for v in frame["types"]], index=frame.index, dtype=object)
     merged = truth.merge(predicted, on="unit_id", suffixes=("", "_pred"))
     pred = merged[["types_pred", "primary_pred"]].rename(columns=lambda c: c.replace("_pred", ""))
-    rates = {"all": ErrorRates.from_oof(merged, pred)}
+    rates = {}
     for corpus, part in merged.groupby("corpus"):
-        rates[corpus] = ErrorRates.from_oof(part, pred.loc[part.index])
+        if unit is None or LABELED_UNIT.get(corpus) == unit:
+            rates[corpus] = ErrorRates.from_oof(part, pred.loc[part.index])
     return rates
 
 
@@ -294,8 +303,10 @@ METHOD = [
     "Raw figures count predicted labels (classify and count). Corrected figures apply adjusted classify-and-count "
     "(ACC): the misclassification rates P(predicted | true) measured in grouped cross-validation of the model "
     "(models/default/oof_*.csv) are inverted with QuaPy's invariant-ratio solver for the primary type and the "
-    "binary ACC formula for each type's rate. Error rates are those of the corpus's own labeled units (OECD: "
-    "documents; Chinese: measures); for Chinese documents they are an approximation. Orientation shares are raw.",
+    "binary ACC formula for each type's rate. Error rates are those of the corpus's own labeled units, so the "
+    "correction is applied only at that unit (OECD: documents; Chinese: measures); elsewhere the headline is the "
+    "raw estimate. ACC can reach the boundary (0%) when a class's predicted rate is below its false-positive rate. "
+    "Orientation shares are raw.",
     "95% intervals are percentile bootstrap intervals that resample documents (all measures of a document move "
     "together); corrected estimates are recomputed in every replicate.",
     "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "
@@ -318,10 +329,10 @@ def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], u
             meta = kept.set_index("doc_id")[["country"]]
             units = units.join(meta, on="doc_id")
         units_by_corpus[name] = units
-        figures[name] = corpus_figures(units, rates.get(name, rates.get("all")), replicates, seed)
+        figures[name] = corpus_figures(units, rates.get(name), replicates, seed)
     report = {
         "unit": unit, "filters": filters.describe(), "illustrative": illustrative,
-        "headline": "corrected (ACC)" if rates else "raw (no cross-validated error rates found)",
+        "headline": {name: f["headline"] for name, f in figures.items()},
         "corpora": figures, "comparisons": compare(units_by_corpus, replicates, seed),
         "reference": {"source": OECD_2023_SOURCE, "primary_share_of_network": OECD_2023_REFERENCE},
         "method": METHOD, "bootstrap_replicates": replicates, "seed": seed,

@@ -63,8 +63,8 @@ def _json_default(value):
 def terminal_table(report: dict, console) -> None:
     from rich.table import Table
 
-    headline = "corrected (ACC)" if any("corrected" in f for f in report["corpora"].values()) else "raw"
-    table = Table(title=f"Primary network type among network {report['unit']} — headline: {headline}, 95% bootstrap CI")
+    headline = ", ".join(f"{name} {kind}" for name, kind in report["headline"].items())
+    table = Table(title=f"Primary network type among network {report['unit']} (headline estimate: {headline}; 95% bootstrap CI)")
     table.add_column("corpus")
     table.add_column("network units", justify="right")
     for label in LABELS:
@@ -172,7 +172,8 @@ def write_html(report: dict, out: Path, images: list[Path], examples: dict, card
         parts.append("<p class='warn'><b>Illustrative:</b> this report runs on the small sample corpus shipped with the "
                      "project (texts written for it), not on real policy corpora. Set CLASSIFIER_DATA to report on real data.</p>")
     parts.append(f"<p>Unit of analysis: <b>{report['unit']}</b>. Filters: {html.escape(report['filters'])}. "
-                 f"Headline estimate: <b>{report['headline']}</b>.</p>")
+                 f"Headline estimate per corpus: <b>{html.escape(str(report['headline']))}</b> (corrected = ACC with "
+                 f"cross-validated error rates).</p>")
     parts.append(_html_table(report))
     parts += [f"<h2>Charts</h2>"] + [f"<p><img alt='{p.stem}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}' "
                                      f"style='max-width:100%'></p>" for p in images]

@@ -92,7 +92,9 @@ class PolicyClassifier:
         table = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["doc_id", "status"])
         good = table[table["status"] == OK]
         tagged = self.tag_measures(good) if len(good) else good
-        by_doc = {doc_id: part for doc_id, part in tagged.groupby("doc_id", sort=False)} if len(tagged) else {}
+        by_doc: dict[str, list[dict]] = {}
+        for record in tagged.to_dict("records"):  # plain dicts: per-document DataFrames were the slow part
+            by_doc.setdefault(record["doc_id"], []).append(record)
         records = self.tag_records([doc for doc in docs if doc.kind == "stip" and doc.status == OK])
         out = [document_result(doc, by_doc.get(doc.doc_id), records.get(doc.doc_id)) for doc in docs]
         frame = pd.DataFrame(out, columns=DOCUMENT_COLUMNS)
@@ -145,13 +147,13 @@ def ood_reason(text: str, lang: str, coverage: float) -> str:
     return ""
 
 
-def document_result(doc: Document, measures: pd.DataFrame | None, record: dict | None = None) -> dict:
+def document_result(doc: Document, measures: list[dict] | None, record: dict | None = None) -> dict:
     base = {"id": doc.meta.get("input_id") or doc.doc_id, "doc_id": doc.doc_id, "corpus": doc.corpus,
             "source": doc.source, "title": str(doc.meta.get("title") or ""), "lang": doc.meta.get("lang", "und"),
             **{key: doc.meta.get(key) for key in META_COLUMNS}}
     if base["sme_targeted"] is None and doc.status == OK:
         base["sme_targeted"] = is_about_smes(doc.text, base["title"])
-    if doc.status != OK or measures is None or not len(measures):
+    if doc.status != OK or not measures:
         return {**base, "types": [], "primary": "none", "orientation": "neutral", "scores": {}, "evidence": [],
                 "n_measures": 0, "ood": True, "ood_reason": doc.error or "no measures",
                 "error": doc.error or "no measures"}
@@ -160,23 +162,22 @@ def document_result(doc: Document, measures: pd.DataFrame | None, record: dict |
         type_scores = {label: round(float(record[f"p_{label}"]), 4) for label in LABELS}
         orientation_scores = {o: round(float(record[f"p_{o}"]), 4) for o in ORIENTATIONS}
     else:
-        labels = aggregate_document(measures["types"].tolist(), measures["orientation"].tolist(), base["title"])
-        type_scores = {label: round(float(measures[f"p_{label}"].max()), 4) for label in LABELS}
-        networked = measures[measures["types"].map(bool)]
-        basis = networked if len(networked) else measures
-        orientation_scores = {o: round(float(basis[f"p_{o}"].mean()), 4) for o in ORIENTATIONS}
-    ood_share = float(measures["ood"].mean())
+        labels = aggregate_document([m["types"] for m in measures], [m["orientation"] for m in measures], base["title"])
+        type_scores = {label: round(max(m[f"p_{label}"] for m in measures), 4) for label in LABELS}
+        basis = [m for m in measures if m["types"]] or measures
+        orientation_scores = {o: round(float(np.mean([m[f"p_{o}"] for m in basis])), 4) for o in ORIENTATIONS}
+    ood_share = float(np.mean([m["ood"] for m in measures]))
     return {**base, **labels, "scores": {**type_scores, **orientation_scores},
-            "evidence": evidence_for(labels, measures), "n_measures": int(len(measures)),
+            "evidence": evidence_for(labels, measures), "n_measures": len(measures),
             "ood": ood_share > 0.5, "ood_reason": _majority_reason(measures) if ood_share > 0.5 else "", "error": ""}
 
 
-def _majority_reason(measures: pd.DataFrame) -> str:
-    reasons = measures.loc[measures["ood"], "ood_reason"]
-    return reasons.str.split(" \\(").str[0].mode().iloc[0] if len(reasons) else ""
+def _majority_reason(measures: list[dict]) -> str:
+    reasons = [m["ood_reason"].split(" (")[0] for m in measures if m["ood"]]
+    return max(set(reasons), key=reasons.count) if reasons else ""
 
 
-def evidence_for(labels: dict, measures: pd.DataFrame) -> list[dict]:
+def evidence_for(labels: dict, measures: list[dict]) -> list[dict]:
     """For each assigned label: the measures that most strongly carry it and the cue phrases in them.
 
     Offsets (``start``/``end``) index the document's normalised text, like the measures'.
@@ -187,9 +188,8 @@ def evidence_for(labels: dict, measures: pd.DataFrame) -> list[dict]:
         o = labels["orientation"]
         wanted.append((o, f"p_{o}", lambda r, o=o: r["orientation"] == o))
     for label, column, carries in wanted:
-        records = measures.to_dict("records")
         # Measures that carry the label; for a whole-record label, else the field that scores highest.
-        rows = [r for r in records if carries(r)] or sorted(records, key=lambda r: -r[column])[:1]
+        rows = [r for r in measures if carries(r)] or sorted(measures, key=lambda r: -r[column])[:1]
         for row in sorted(rows, key=lambda r: -r[column])[:EVIDENCE_MEASURES]:
             phrases = [{"phrase": c["phrase"], "start": int(row["start"]) + c["start"], "end": int(row["start"]) + c["end"]}
                        for c in row["cues"] if c["label"] == label]
