@@ -113,6 +113,21 @@ class ErrorRates:
         return cls(primary, tpr, fpr)
 
 
+MIN_RECALL_FOR_CORRECTION = 0.3  # below this a class is mostly read as another; inverting the rates is unstable
+
+
+def correction_warnings(rates: ErrorRates) -> list[str]:
+    """Why an ACC correction cannot be trusted: classes the classifier rarely recovers."""
+    warnings = []
+    for j, label in enumerate(PRIMARY_CLASSES):
+        recall = rates.primary[j, j]
+        if recall < MIN_RECALL_FOR_CORRECTION:
+            confused = PRIMARY_CLASSES[int(np.argmax(np.where(np.arange(len(PRIMARY_CLASSES)) == j, -1, rates.primary[:, j])))]
+            warnings.append(f"primary '{label}' is recovered in only {recall:.0%} of cross-validated cases "
+                            f"(mostly predicted as '{confused}'), so the correction of its share is unstable")
+    return warnings
+
+
 def corrected_figures(units: pd.DataFrame, rates: ErrorRates) -> dict:
     """ACC: solve q = M p for the true prevalences p given predicted prevalences q and error rates M."""
     from quapy.functional import solve_adjustment_binary
@@ -220,10 +235,12 @@ class Filters:
 def corpus_figures(units: pd.DataFrame, rates: ErrorRates | None, replicates: int, seed: int) -> dict:
     raw = raw_figures(units)
     figures = {"raw": raw, "raw_ci": bootstrap(units, raw_figures, replicates, seed) if len(units) else {}}
+    figures["correction_warnings"] = correction_warnings(rates) if rates is not None else []
     if rates is not None:
         figures["corrected"] = corrected_figures(units, rates)
         figures["corrected_ci"] = bootstrap(units, lambda u: corrected_figures(u, rates), replicates, seed) if len(units) else {}
-    figures["headline"] = "corrected" if rates is not None else "raw"
+    # The corrected estimate leads only where the error rates can be inverted reliably.
+    figures["headline"] = "corrected" if rates is not None and not figures["correction_warnings"] else "raw"
     return figures
 
 
@@ -306,7 +323,9 @@ METHOD = [
     "binary ACC formula for each type's rate. Error rates are those of the corpus's own labeled units, so the "
     "correction is applied only at that unit (OECD: documents; Chinese: measures); elsewhere the headline is the "
     "raw estimate. ACC can reach the boundary (0%) when a class's predicted rate is below its false-positive rate. "
-    "Orientation shares are raw.",
+    "Orientation shares are raw. Where a class is recovered in fewer than 30% of cross-validated cases the "
+    "inversion is unstable (it can move that class's share almost anywhere); the report then says so and "
+    "headlines the raw estimate, with the corrected one beside it.",
     "95% intervals are percentile bootstrap intervals that resample documents (all measures of a document move "
     "together); corrected estimates are recomputed in every replicate.",
     "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "

@@ -79,6 +79,9 @@ def terminal_table(report: dict, console) -> None:
         table.add_row(corpus, f"{raw['network_units']:,} of {raw['units']:,}", *cells, orient)
     table.add_row("OECD 2023 ref.", "601 policies", *[_pct(OECD_2023_REFERENCE[l]) for l in LABELS], "")
     console.print(table)
+    for corpus, figs in report["corpora"].items():
+        for warning in figs.get("correction_warnings", []):
+            console.print(f"[yellow]{corpus}: {warning}[/]")
     for comparison in report["comparisons"]:
         a, b = comparison["corpora"]
         console.print(f"{a} vs {b}: chi-square {comparison['chi2']:.1f}, p = {comparison['p_value']:.2g} "
@@ -136,9 +139,9 @@ def write_charts(report: dict, out: Path, countries: pd.DataFrame | None) -> lis
         for label in LABELS:
             ax.barh(countries.index, countries[label], left=left, color=COLOURS[label], label=label)
             left += countries[label]
-        ax.set_xlabel("share of network units")
-        ax.set_title("Primary network type by country (countries with most network units)")
-        ax.legend(fontsize=8, ncol=4, loc="lower right")
+        ax.set_xlabel("share of network units (raw)")
+        ax.set_title(f"Primary network type, top {len(countries)} countries")
+        ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / len(countries)))
         ax.invert_yaxis()
         paths.append(_save(fig, out / "shares_by_country.png", plt))
     return paths
@@ -175,6 +178,9 @@ def write_html(report: dict, out: Path, images: list[Path], examples: dict, card
                  f"Headline estimate per corpus: <b>{html.escape(str(report['headline']))}</b> (corrected = ACC with "
                  f"cross-validated error rates).</p>")
     parts.append(_html_table(report))
+    warnings = [f"{corpus}: {w}" for corpus, figs in report["corpora"].items() for w in figs.get("correction_warnings", [])]
+    if warnings:
+        parts.append("<p class='warn'>" + "<br>".join(html.escape(w) for w in warnings) + "</p>")
     parts += [f"<h2>Charts</h2>"] + [f"<p><img alt='{p.stem}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}' "
                                      f"style='max-width:100%'></p>" for p in images]
     parts.append("<h2>Comparison</h2><ul>")

@@ -131,3 +131,18 @@ def test_report_command_runs_on_the_shipped_sample_when_no_data_is_configured(ti
     for name in ("shares.csv", "shares.json", "report.html", "shares_by_corpus.png", "orientation_by_corpus.png"):
         assert (out / name).exists(), name
     assert "illustrative" in result.stderr and json.loads((out / "shares.json").read_text())["illustrative"] is True
+
+
+def test_unstable_correction_is_flagged_and_the_headline_falls_back_to_raw():
+    from classifier.report import corpus_figures
+
+    classes = ["production", "knowledge", "partnership", "cluster", "none"]
+    truth = pd.DataFrame({"primary": ["partnership"] * 10 + ["knowledge"] * 10 + classes})
+    predicted = pd.DataFrame({"primary": ["knowledge"] * 9 + ["partnership"] + ["knowledge"] * 10 + classes})
+    for frame in (truth, predicted):
+        frame["types"] = frame.primary.map(lambda p: [] if p == "none" else [p])
+    rates = ErrorRates.from_oof(truth, predicted)
+    units = analysis_units(tagged_documents(), None, "documents").assign(group=lambda f: f.doc_id)
+    figures = corpus_figures(units, rates, replicates=20, seed=0)
+    assert figures["headline"] == "raw" and "partnership" in figures["correction_warnings"][0]
+    assert "corrected" in figures  # still reported beside the raw estimate
