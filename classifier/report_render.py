@@ -141,7 +141,7 @@ def write_charts(report: dict, out: Path, countries: pd.DataFrame | None) -> lis
             left += countries[label]
         ax.set_xlabel("share of network units (raw)")
         ax.set_title(f"Primary network type, top {len(countries)} countries")
-        ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / len(countries)))
+        ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / len(countries)))
         ax.invert_yaxis()
         paths.append(_save(fig, out / "shares_by_country.png", plt))
     return paths
@@ -149,7 +149,7 @@ def write_charts(report: dict, out: Path, countries: pd.DataFrame | None) -> lis
 
 def _save(fig, path: Path, plt) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # keeps titles and outside legends in the picture
     plt.close(fig)
     return path
 
