@@ -20,7 +20,7 @@ import json
 import shutil
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -130,7 +130,6 @@ class RunSummary:
     measures: int = 0
     chunks_done: int = 0
     chunks_skipped: int = 0
-    notes: list = field(default_factory=list)
 
     @property
     def tagged(self) -> int:

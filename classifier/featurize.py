@@ -263,10 +263,6 @@ class PolicyFeaturizer(BaseEstimator, TransformerMixin):
             shares.append(sum(t in vocabulary for t in words) / len(words) if words else 0.0)
         return np.array(shares)
 
-    def vocabulary_coverage(self, X) -> np.ndarray:
-        """Share of each text's word tokens that the fitted vocabulary knows (for the OOD flag)."""
-        return self._coverage(tokenize(_as_texts(X)))
-
 
 @dataclass
 class Analysis:
