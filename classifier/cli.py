@@ -155,7 +155,7 @@ def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Optional[Pat
     """A tagged table (with its .measures sibling) is read as it is; anything else is tagged first (resumable)."""
     import pandas as pd
 
-    from .batch import measures_path, run_tagging
+    from .batch import count_documents, measures_path, run_tagging
 
     path = Path(path)
     if path.is_file() and path.suffix == ".parquet":
@@ -166,7 +166,7 @@ def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Optional[Pat
     target = out / "tagged" / f"{name}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     with progress_bar() as bar:
-        task = bar.add_task(f"tag {name}", total=None, current="")
+        task = bar.add_task(f"tag {name}", total=count_documents([f"{name}={path}"]), current="")
         run_tagging([f"{name}={path}"], target, jobs=jobs, resume=True, with_measures=True,
                     model_path=str(model) if model else None,
                     on_chunk=lambda r: bar.update(task, advance=r["documents"], current=f"chunk {r['index']}"))
