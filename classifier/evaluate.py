@@ -18,9 +18,7 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from sklearn.model_selection import StratifiedGroupKFold
 
 from .classify import NONE, label_matrix
-from .featurize import LABELS, ORIENTATIONS, default_lexicon, spacy_pipeline, text_lang
-
-PRIMARY_CLASSES = (*LABELS, NONE)
+from .featurize import LABELS, ORIENTATIONS, PRIMARY_CLASSES, blank_pipeline, default_lexicon, text_lang
 
 
 # ---------------------------------------------------------------- metrics
@@ -144,7 +142,7 @@ def _train_textcat(train: pd.DataFrame, lang: str, epochs: int, seed: int):
     pipelines = []
     for component, labels_of in (("textcat_multilabel", lambda r: {l: float(l in r.types) for l in LABELS}),
                                  ("textcat", lambda r: {o: float(o == r.orientation) for o in ORIENTATIONS})):
-        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}}) if lang == "zh" else spacy.blank("en")
+        nlp = blank_pipeline(lang)  # a new pipeline per component: the shared tokenizer one stays bare
         cfg = {"model": {**config["model"], "exclusive_classes": component == "textcat"}}
         textcat = nlp.add_pipe(component, config=cfg)
         for label in (LABELS if component == "textcat_multilabel" else ORIENTATIONS):

@@ -25,14 +25,14 @@ from .segment import CJK
 LEXICON_FILE = "lexicon.csv"
 LABELS = ("production", "knowledge", "partnership", "cluster")
 ORIENTATIONS = ("lead_firm", "network", "neutral")
+PRIMARY_CLASSES = (*LABELS, "none")
 
 
 # ---------------------------------------------------------------- tokenization
 
 
-@lru_cache(maxsize=None)
-def spacy_pipeline(lang: str):
-    """A blank spaCy pipeline (tokenizer only); Chinese uses jieba, which works offline."""
+def blank_pipeline(lang: str):
+    """A new blank spaCy pipeline (tokenizer only); Chinese uses jieba, which works offline."""
     import logging
 
     import jieba
@@ -42,6 +42,12 @@ def spacy_pipeline(lang: str):
     if lang == "zh":
         return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     return spacy.blank("en")
+
+
+@lru_cache(maxsize=None)
+def spacy_pipeline(lang: str):
+    """The shared tokenizer pipeline of a language (never add components to it)."""
+    return blank_pipeline(lang)
 
 
 def text_lang(text: str) -> str:
@@ -134,11 +140,8 @@ class Lexicon:
                 cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))
         return sorted(cues, key=lambda c: c.start)
 
-    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Per text: log(1 + count) of each concept, then of each label the concepts point to."""
-        return self.counts_of([self.find(text) for text in texts])
-
     def counts_of(self, cues_per_text: Sequence[list[Cue]]) -> sp.csr_matrix:
+        """Per text: log(1 + count) of each concept, then of each label the concepts point to."""
         columns = {c: i for i, c in enumerate(self.concepts)}
         labels = sorted(set(self.label_of.values()))
         label_col = {l: len(columns) + i for i, l in enumerate(labels)}
@@ -236,7 +239,7 @@ class PolicyFeaturizer(BaseEstimator, TransformerMixin):
             # The pruned-terms set is only for introspection and would triple the pickle.
             vectorizer.stop_words_ = None
         self.lexicon_ = default_lexicon(str(self.lexicon_path) if self.lexicon_path else None)
-        return self._stack(words, chars, texts)
+        return self._stack(words, chars, [self.lexicon_.find(text) for text in texts])
 
     def transform(self, X):
         return self.analyse(X).features
@@ -247,13 +250,12 @@ class PolicyFeaturizer(BaseEstimator, TransformerMixin):
         tokens = tokenize(texts)
         cues = [self.lexicon_.find(text) for text in texts]
         words = self.words_.transform(self._word_ngrams(tokens))
-        features = sp.hstack([words, self.chars_.transform(texts), self.lexicon_.counts_of(cues) * self.lexicon_weight],
-                             format="csr")
+        features = self._stack(words, self.chars_.transform(texts), cues)
         return Analysis(features, self._coverage(tokens), cues)
 
-    def _stack(self, words, chars, texts):
-        lexicon = self.lexicon_.counts(texts) * self.lexicon_weight
-        return sp.hstack([words, chars, lexicon], format="csr")
+    def _stack(self, words, chars, cues):
+        """[word n-grams | character n-grams | weighted lexicon concept counts]."""
+        return sp.hstack([words, chars, self.lexicon_.counts_of(cues) * self.lexicon_weight], format="csr")
 
     def _coverage(self, token_lists) -> np.ndarray:
         vocabulary = self.words_.vocabulary_

@@ -8,6 +8,7 @@ changed source or segmenter is detected instead of silently training on other te
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -37,10 +38,15 @@ def text_sha1(text: str) -> str:
 
 
 def parse_types(value) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        items = list(value)
+    """A list of network types from any stored form: a list or array, JSON text, or ``a;b`` / ``none``."""
+    if value is None:
+        return []
+    if isinstance(value, str) and value.startswith("["):
+        value = json.loads(value)
+    if isinstance(value, str):
+        items = [v.strip() for v in value.replace(",", ";").split(";") if v.strip()]
     else:
-        items = [v.strip() for v in str(value).replace(",", ";").split(";") if v.strip()]
+        items = [str(v) for v in value]
     return [] if items in ([], ["none"]) else items
 
 

@@ -26,9 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency
 
-from .featurize import LABELS, ORIENTATIONS
-
-PRIMARY_CLASSES = (*LABELS, "none")
+from .featurize import LABELS, ORIENTATIONS, PRIMARY_CLASSES
+from .labels import parse_types
 # OECD SME and Entrepreneurship Outlook 2023: mapping of 601 national policies supporting
 # SME network expansion, shares by network type.
 OECD_2023_REFERENCE = {"production": 0.52, "knowledge": 0.33, "partnership": 0.12, "cluster": 0.03}
@@ -50,15 +49,13 @@ def analysis_units(documents: pd.DataFrame, measures: pd.DataFrame | None, unit:
         frame["group"] = frame["doc_id"]
     else:
         raise ValueError("unit must be 'documents' or 'measures'")
-    # An object column of plain lists: mapping an Arrow string column would yield Arrow lists (numpy arrays).
-    frame["types"] = pd.Series([_as_list(v) for v in frame["types"]], index=frame.index, dtype=object)
+    frame["types"] = _type_lists(frame["types"])
     return frame.reset_index(drop=True)
 
 
-def _as_list(value) -> list:
-    if isinstance(value, str):
-        return list(json.loads(value)) if value.startswith("[") else [v for v in value.split(";") if v]
-    return [str(v) for v in value] if value is not None else []
+def _type_lists(column: pd.Series) -> pd.Series:
+    """An object column of plain lists: mapping an Arrow string column would yield Arrow lists (numpy arrays)."""
+    return pd.Series([parse_types(v) for v in column], index=column.index, dtype=object)
 
 
 # ---------------------------------------------------------------- point estimates
@@ -159,14 +156,8 @@ def corrected_figures(units: pd.DataFrame, rates: ErrorRates) -> dict:
 def bootstrap(units: pd.DataFrame, statistic, replicates: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
     """Percentile intervals of every number in ``statistic(units)``, resampling documents (groups)."""
     rng = np.random.default_rng(seed)
-    groups = units["group"].to_numpy()
-    codes, uniques = pd.factorize(groups)
-    members = [np.flatnonzero(codes == k) for k in range(len(uniques))]
-    samples = []
-    for _ in range(replicates):
-        chosen = rng.integers(0, len(members), len(members))
-        index = np.concatenate([members[k] for k in chosen]) if len(members) else np.array([], int)
-        samples.append(_flatten(statistic(units.iloc[index])))
+    resample = group_resampler(units)
+    samples = [_flatten(statistic(resample(rng))) for _ in range(replicates)]
     alpha = (1 - level) / 2
     frame = pd.DataFrame(samples)
     low, high = frame.quantile(alpha), frame.quantile(1 - alpha)
@@ -251,7 +242,7 @@ def compare(units_by_corpus: dict[str, pd.DataFrame], replicates: int, seed: int
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             ua, ub = units_by_corpus[a], units_by_corpus[b]
-            table = np.array([[raw_figures(u)["primary_counts"][l] for l in LABELS] for u in (ua, ub)])
+            table = np.array([[figures["primary_counts"][l] for l in LABELS] for figures in (raw_figures(ua), raw_figures(ub))])
             used = table.sum(axis=0) > 0
             chi2, pvalue, dof, _ = chi2_contingency(table[:, used]) if used.sum() >= 2 and (table.sum(axis=1) > 0).all() else (float("nan"),) * 4
             diffs = _difference_ci(ua, ub, replicates, seed)
@@ -263,25 +254,29 @@ def compare(units_by_corpus: dict[str, pd.DataFrame], replicates: int, seed: int
 
 def _difference_ci(ua: pd.DataFrame, ub: pd.DataFrame, replicates: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
-    point = {l: raw_figures(ua)["primary_share_of_network"][l] - raw_figures(ub)["primary_share_of_network"][l] for l in LABELS}
+    shares_a, shares_b = raw_figures(ua)["primary_share_of_network"], raw_figures(ub)["primary_share_of_network"]
+    point = {l: shares_a[l] - shares_b[l] for l in LABELS}
     draws = {l: [] for l in LABELS}
+    resample_a, resample_b = group_resampler(ua), group_resampler(ub)
     for _ in range(replicates):
-        sa, sb = (_resample_groups(u, rng) for u in (ua, ub))
-        fa, fb = raw_figures(sa)["primary_share_of_network"], raw_figures(sb)["primary_share_of_network"]
+        fa = raw_figures(resample_a(rng))["primary_share_of_network"]
+        fb = raw_figures(resample_b(rng))["primary_share_of_network"]
         for l in LABELS:
             draws[l].append(fa[l] - fb[l])
     return {l: {"difference": point[l], "ci": [float(np.nanpercentile(draws[l], 2.5)), float(np.nanpercentile(draws[l], 97.5))]}
             for l in LABELS}
 
 
-def _resample_groups(units: pd.DataFrame, rng) -> pd.DataFrame:
+def group_resampler(units: pd.DataFrame):
+    """A function rng -> a bootstrap sample of ``units`` that draws whole groups (documents) with replacement."""
     codes, uniques = pd.factorize(units["group"])
-    chosen = rng.integers(0, len(uniques), len(uniques))
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(uniques)))
-    ends = np.searchsorted(codes[order], np.arange(len(uniques)), side="right")
-    index = np.concatenate([order[starts[k] : ends[k]] for k in chosen]) if len(uniques) else np.array([], int)
-    return units.iloc[index]
+    members = [np.flatnonzero(codes == k) for k in range(len(uniques))]
+
+    def resample(rng) -> pd.DataFrame:
+        chosen = rng.integers(0, len(members), len(members))
+        return units.iloc[np.concatenate([members[k] for k in chosen]) if members else np.array([], int)]
+
+    return resample
 
 
 # The unit each corpus's labels (and so its measured error rates) are at.
@@ -301,7 +296,7 @@ def error_rates_from_model(model_path: Path, unit: str | None = None) -> dict[st
     predicted = pd.read_csv(oof_path, dtype=str, keep_default_na=False)
     truth = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
     for frame in (predicted, truth):
-        frame["types"] = pd.Series([_as_list(v) for v in frame["types"]], index=frame.index, dtype=object)
+        frame["types"] = _type_lists(frame["types"])
     merged = truth.merge(predicted, on="unit_id", suffixes=("", "_pred"))
     pred = merged[["types_pred", "primary_pred"]].rename(columns=lambda c: c.replace("_pred", ""))
     rates = {}

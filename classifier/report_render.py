@@ -25,25 +25,28 @@ def _ci(ci: dict, key: str) -> str:
     return "" if math.isnan(low) else f"[{100 * low:.1f}, {100 * high:.1f}]"
 
 
+def estimates(report: dict):
+    """(corpus, raw figures, estimate name, its figures, its intervals) for every estimate a corpus has."""
+    for corpus, figs in report["corpora"].items():
+        for estimate in ("raw", "corrected"):
+            if estimate in figs:
+                yield corpus, figs["raw"], estimate, figs[estimate], figs.get(f"{estimate}_ci", {})
+
+
 def shares_rows(report: dict) -> list[dict]:
     """Every number in one long table: corpus, estimate, measure, category, value, CI, count."""
     rows = []
-    for corpus, figs in report["corpora"].items():
-        raw = figs["raw"]
-        for estimate in ("raw", "corrected"):
-            if estimate not in figs:
-                continue
-            values, ci = figs[estimate], figs.get(f"{estimate}_ci", {})
-            for measure in ("primary_share_of_network", "primary_share_of_all", "type_rate", "orientation_share_of_network"):
-                for category, value in values.get(measure, {}).items():
-                    key = f"{measure}.{category}"
-                    count_key = {"primary_share_of_network": "primary_counts", "primary_share_of_all": "primary_counts",
-                                 "type_rate": "type_counts", "orientation_share_of_network": "orientation_counts"}[measure]
-                    denominator = raw["network_units"] if measure.endswith("network") else raw["units"]
-                    rows.append({"corpus": corpus, "unit": report["unit"], "estimate": estimate, "measure": measure,
-                                 "category": category, "value": value, "ci_low": ci.get(key, (None, None))[0],
-                                 "ci_high": ci.get(key, (None, None))[1], "count": raw[count_key].get(category),
-                                 "denominator": denominator})
+    for corpus, raw, estimate, values, ci in estimates(report):
+        for measure in ("primary_share_of_network", "primary_share_of_all", "type_rate", "orientation_share_of_network"):
+            for category, value in values.get(measure, {}).items():
+                key = f"{measure}.{category}"
+                count_key = {"primary_share_of_network": "primary_counts", "primary_share_of_all": "primary_counts",
+                             "type_rate": "type_counts", "orientation_share_of_network": "orientation_counts"}[measure]
+                denominator = raw["network_units"] if measure.endswith("network") else raw["units"]
+                rows.append({"corpus": corpus, "unit": report["unit"], "estimate": estimate, "measure": measure,
+                             "category": category, "value": value, "ci_low": ci.get(key, (None, None))[0],
+                             "ci_high": ci.get(key, (None, None))[1], "count": raw[count_key].get(category),
+                             "denominator": denominator})
     return rows
 
 
@@ -209,17 +212,12 @@ def write_html(report: dict, out: Path, images: list[Path], examples: dict, card
 def _html_table(report: dict) -> str:
     rows = ["<table><tr><th>corpus</th><th>estimate</th><th>network units / all</th>"
             + "".join(f"<th>{l}</th>" for l in LABELS) + "".join(f"<th>{o}</th>" for o in ORIENTATIONS) + "</tr>"]
-    for corpus, figs in report["corpora"].items():
-        raw = figs["raw"]
-        for estimate in ("raw", "corrected"):
-            if estimate not in figs:
-                continue
-            est, ci = figs[estimate], figs.get(f"{estimate}_ci", {})
-            cells = "".join(f"<td>{_pct(est['primary_share_of_network'][l])} {_ci(ci, 'primary_share_of_network.' + l)}"
-                            f"<br><small>n={raw['primary_counts'][l]}</small></td>" for l in LABELS)
-            orient = "".join(f"<td>{_pct(raw['orientation_share_of_network'][o])}<br><small>n={raw['orientation_counts'][o]}</small></td>"
-                             for o in ORIENTATIONS) if estimate == "raw" else "<td colspan=3>(raw only)</td>"
-            rows.append(f"<tr><td>{html.escape(corpus)}</td><td>{estimate}</td><td>{raw['network_units']:,} / {raw['units']:,}</td>{cells}{orient}</tr>")
+    for corpus, raw, estimate, est, ci in estimates(report):
+        cells = "".join(f"<td>{_pct(est['primary_share_of_network'][l])} {_ci(ci, 'primary_share_of_network.' + l)}"
+                        f"<br><small>n={raw['primary_counts'][l]}</small></td>" for l in LABELS)
+        orient = "".join(f"<td>{_pct(raw['orientation_share_of_network'][o])}<br><small>n={raw['orientation_counts'][o]}</small></td>"
+                         for o in ORIENTATIONS) if estimate == "raw" else "<td colspan=3>(raw only)</td>"
+        rows.append(f"<tr><td>{html.escape(corpus)}</td><td>{estimate}</td><td>{raw['network_units']:,} / {raw['units']:,}</td>{cells}{orient}</tr>")
     rows.append("<tr><td>OECD 2023 reference</td><td>published</td><td>601 policies</td>"
                 + "".join(f"<td>{_pct(OECD_2023_REFERENCE[l])}</td>" for l in LABELS) + "<td colspan=3></td></tr></table>")
     return "\n".join(rows)

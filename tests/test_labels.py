@@ -14,6 +14,8 @@ def frame(**overrides):
 
 def test_parse_types():
     assert parse_types("none") == [] and parse_types("production;knowledge") == ["production", "knowledge"]
+    assert parse_types('["cluster", "knowledge"]') == ["cluster", "knowledge"] and parse_types("[]") == []
+    assert parse_types(("partnership",)) == ["partnership"] and parse_types("") == [] and parse_types(None) == []
 
 
 @pytest.mark.parametrize("overrides,message", [
