@@ -1,3 +1,4 @@
+"""``python -m classifier``: the same command line as ``classifier``."""
 from .cli import app
 
-app()
+app(prog_name="classifier")
