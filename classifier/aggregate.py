@@ -1,51 +1,23 @@
-"""Stage 5, aggregate: measure labels -> document labels, as the codebook's "Aggregation" says.
+"""Stage 5, aggregate: measure labels -> document labels, by the codebook's "Aggregation" rules.
 
-* Document network types = union of its measures' types (``none`` only if no measure has one).
-* Primary type = the type carried by the most measures; ties go to the type whose
-  first measure comes earlier; ``none`` if no measure has a type.
-* Orientation = the majority of the non-neutral measures; ``neutral`` if all are
-  neutral; a tie goes to ``lead_firm`` only when the document's stated aim is
-  large-firm leadership (here: its title names lead or large firms, e.g. 龙头企业,
-  大中小企业融通, "lead firm"), else to ``network``.
+The rules themselves live in :mod:`classifier.codebook`; this stage applies them to a
+document's measures. The one judgement the rules leave to the reader, whether a
+document's stated aim is large-firm leadership (it breaks orientation ties), is read
+from its title with the lexicon of the model that tagged it (e.g. 龙头企业,
+大中小企业融通, "lead firm"), so a model trained with another lexicon uses its own.
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Sequence
 
-from .featurize import LABELS, default_lexicon
-
-NONE = "none"
+from .codebook import aggregate_labels
 
 
-def document_types(measure_types: Sequence[Sequence[str]]) -> tuple[list[str], str]:
-    """(types in codebook order, primary) from the measures' types in reading order."""
-    counts: Counter = Counter()
-    first_seen: dict[str, int] = {}
-    for position, types in enumerate(measure_types):
-        for label in types:
-            counts[label] += 1
-            first_seen.setdefault(label, position)
-    if not counts:
-        return [], NONE
-    primary = min(counts, key=lambda label: (-counts[label], first_seen[label]))
-    return [label for label in LABELS if label in counts], primary
+def aims_at_lead_firms(title: str, lexicon) -> bool:
+    return any(cue.label == "lead_firm" for cue in lexicon.find(title or ""))
 
 
-def aims_at_lead_firms(title: str) -> bool:
-    return any(cue.label == "lead_firm" for cue in default_lexicon().find(title or ""))
-
-
-def document_orientation(measure_orientations: Sequence[str], title: str = "") -> str:
-    votes = Counter(o for o in measure_orientations if o != "neutral")
-    if not votes:
-        return "neutral"
-    if votes["lead_firm"] == votes["network"]:
-        return "lead_firm" if aims_at_lead_firms(title) else "network"
-    return votes.most_common(1)[0][0]
-
-
-def aggregate_document(measure_types: Sequence[Sequence[str]], measure_orientations: Sequence[str], title: str = "") -> dict:
-    types, primary = document_types(measure_types)
-    orientation = document_orientation(measure_orientations, title) if types else "neutral"
-    return {"types": types, "primary": primary, "orientation": orientation}
+def aggregate_document(measure_types: Sequence[Sequence[str]], measure_orientations: Sequence[str], title: str,
+                       lexicon) -> dict:
+    """Document types, primary type and orientation from its measures (in reading order)."""
+    return aggregate_labels(measure_types, measure_orientations, aims_at_lead_firms(title, lexicon))

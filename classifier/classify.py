@@ -1,246 +1,379 @@
-"""Stage 4, classify: scikit-learn estimators for the two codebook axes, and their persistence.
+"""Stage 4, classify: scikit-learn estimators for the two codebook axes, and the model that joins them.
 
-* :class:`NetworkTypeClassifier` - one calibrated probability per network type (multi-label).
-* :class:`OrientationClassifier` - a calibrated distribution over lead_firm / network / neutral.
-* :class:`PolicyModel` - featurizer + both heads, with the codebook's decision rules:
-  a type is assigned when its probability reaches its threshold; the primary type is
-  the most probable assigned type, ``none`` when no type is assigned; ``none``
-  implies ``neutral`` (codebook axis 2, rule 3).
+* :class:`NetworkTypeClassifier`: one calibrated logistic regression per network type
+  (multi-label indicator ``y``), or one-vs-rest over the classes of a 1-D ``y``.
+* :class:`OrientationClassifier`: a calibrated multinomial logistic regression.
+* :class:`PolicyModel`: featurizer (+ optional sentence embeddings) and both heads, with
+  the codebook's structure in its decisions:
 
-Models are saved with joblib next to a manifest holding their SHA-256; loading
-verifies the hash first and refuses a file that does not match, since unpickling
-runs code.
+  - a network type is assigned when its probability reaches its threshold (tuned per
+    language on out-of-fold predictions *inside* the training data); the primary type
+    is the most probable assigned type, ``none`` when no type is assigned;
+  - orientation is a property of network units (codebook axis 2): its head is trained on
+    network units only and estimates P(orientation | network unit); it decides only for
+    units with a network type, by a weighted argmax whose weights are also tuned inside
+    the training data; ``none`` implies ``neutral``.
+
+Calibration and tuning folds are grouped by document, so no document is on both sides.
+Persistence is in :mod:`classifier.persist` (skops: loading never executes code).
 """
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
+from dataclasses import dataclass
+from itertools import product
 
-import joblib
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .featurize import LABELS, ORIENTATIONS, PolicyFeaturizer, text_lang
+from .codebook import LABELS, NEUTRAL, NONE, ORIENTATIONS
+from .featurize import PolicyFeaturizer, text_lang
 
-NONE = "none"
-MIN_TUNING_POSITIVES = 20  # fewer positives in a domain: that type's threshold is tuned over all domains
+MIN_TUNING_POSITIVES = 20  # fewer positives in a language: that type's threshold is tuned over all languages
+THRESHOLD_GRID = np.round(np.arange(0.1, 0.71, 0.05), 2)
+ORIENTATION_WEIGHT_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
-def _fit_calibrated(X, y, C: float, cv: int, method: str, seed: int, solver: str = "liblinear"):
-    """A logistic regression calibrated by cross-validation; uncalibrated when a class is too rare to split."""
+# ---------------------------------------------------------------- calibrated logistic regression
+
+
+def grouped_splits(y, groups, n_splits: int, seed: int):
+    """Stratified folds grouped by document, each training fold holding every class; None if impossible."""
+    y = np.asarray(y)
+    counts = np.unique(y, return_counts=True)[1]
+    folds = int(min(n_splits, counts.min(), len(np.unique(groups)) if groups is not None else len(y)))
+    if folds < 2 or len(counts) < 2:
+        return None
+    groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+    splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, groups))
+    if any(len(np.unique(y[train])) < len(counts) for train, _ in splits):
+        return None
+    return splits
+
+
+def fit_calibrated_logit(X, y, groups=None, *, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3,
+                         random_state=0):
+    """A logistic regression calibrated on grouped folds; uncalibrated when a class is too rare to split."""
+    binary = len(np.unique(y)) == 2
     # liblinear is the faster solver for these sparse binary problems; multi-class needs lbfgs.
-    base = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed, solver=solver)
-    folds = min(cv, min(np.sum(y == c) for c in np.unique(y)))
-    if folds < 2:
+    base = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=random_state,
+                              solver="liblinear" if binary else "lbfgs")
+    splits = grouped_splits(y, groups, cv, random_state)
+    if splits is None:
         return base.fit(X, y)
-    return CalibratedClassifierCV(base, method=method, cv=int(folds)).fit(X, y)
+    return CalibratedClassifierCV(base, method=calibration, cv=splits).fit(X, y)
 
 
-class NetworkTypeClassifier(BaseEstimator, ClassifierMixin):
-    """Multi-label: one calibrated logistic regression per network type.
+class _Constant:
+    """The probability of a label that training never (or always) saw: its training rate."""
 
-    ``fit(X, Y, groups=None, domains=None)`` takes features and an (n, 4) 0/1 matrix in
-    the order of ``LABELS``. ``thresholds``: None (0.5 each), a dict per type, or
-    ``"tuned"``: each type's threshold maximises F1 on out-of-fold probabilities of the
-    training data (folds grouped by document when ``groups`` is given), separately per
-    domain (the text's language: long English records and short Chinese measures are
-    scored on different scales) when the domain has at least ``MIN_TUNING_POSITIVES``
-    examples of the type, else over all domains (key ``"*"``).
+    def __init__(self, rate: float):
+        self.rate = rate
+
+    def positive_proba(self, X) -> np.ndarray:
+        return np.full(X.shape[0], self.rate)
+
+
+def _positive_proba(estimator, X) -> np.ndarray:
+    return estimator.positive_proba(X) if isinstance(estimator, _Constant) else estimator.predict_proba(X)[:, 1]
+
+
+class NetworkTypeClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label: one calibrated logistic regression per column of an indicator ``y``.
+
+    With a 1-D ``y`` it is one-vs-rest over the classes (probabilities normalised to sum
+    to one), so it also behaves as an ordinary scikit-learn classifier. ``fit`` accepts
+    ``groups`` (documents) so calibration folds never split a document.
     """
 
-    def __init__(self, C=4.0, calibration="sigmoid", cv=3, thresholds=None, random_state=0):
+    def __init__(self, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3, random_state=0):
         self.C = C
+        self.class_weight = class_weight
         self.calibration = calibration
         self.cv = cv
-        self.thresholds = thresholds
         self.random_state = random_state
 
-    def fit(self, X, Y, groups=None, domains=None):
-        Y = np.asarray(Y)
-        self.classes_ = np.array(LABELS)
-        self.estimators_ = [self._fit_one(X, Y[:, j]) for j in range(Y.shape[1])]
-        if self.thresholds == "tuned":
-            self.thresholds_ = self._tuned_thresholds(X, Y, groups, domains)
+    def fit(self, X, y, groups=None):
+        X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True, reset=True)
+        self.multilabel_ = type_of_target(y) == "multilabel-indicator"
+        if self.multilabel_:
+            Y = y.astype(int)
+            self.classes_ = np.arange(Y.shape[1])
         else:
-            self.thresholds_ = {"*": {label: float((self.thresholds or {}).get(label, 0.5)) for label in LABELS}}
+            check_classification_targets(y)
+            self.binarizer_ = LabelBinarizer().fit(y)
+            self.classes_ = self.binarizer_.classes_
+            Y = self.binarizer_.transform(y)
+            if Y.shape[1] == 1 and len(self.classes_) == 2:  # binary: one column is the positive class
+                Y = np.column_stack([1 - Y[:, 0], Y[:, 0]])
+            elif len(self.classes_) == 1:
+                Y = np.ones((len(y), 1), int)
+        self.estimators_ = [self._fit_column(X, Y[:, j], groups) for j in range(Y.shape[1])]
         return self
 
-    def _fit_one(self, X, y):
-        if y.min() == y.max():  # a label never (or always) seen: constant prior
-            return float(y.mean())
-        return _fit_calibrated(X, y, self.C, self.cv, self.calibration, self.random_state)
-
-    def _tuned_thresholds(self, X, Y, groups, domains) -> dict:
-        from sklearn.metrics import f1_score
-        from sklearn.model_selection import GroupKFold
-
-        groups = np.arange(len(Y)) if groups is None else np.asarray(groups)
-        domains = np.full(len(Y), "*") if domains is None else np.asarray(domains)
-        oof = np.zeros(Y.shape, dtype=float)
-        for train, test in GroupKFold(n_splits=self.cv).split(X, Y, groups):
-            for j in range(Y.shape[1]):
-                est = self._fit_one(X[train], Y[train, j])
-                oof[test, j] = est if isinstance(est, float) else est.predict_proba(X[test])[:, 1]
-        grid = np.round(np.arange(0.1, 0.71, 0.05), 2)
-
-        def best(mask, j):
-            return float(grid[int(np.argmax([f1_score(Y[mask, j], oof[mask, j] >= t, zero_division=0) for t in grid]))])
-
-        everything = np.ones(len(Y), bool)
-        thresholds = {"*": {label: best(everything, j) for j, label in enumerate(LABELS)}}
-        for domain in sorted(set(domains) - {"*"}):
-            mask = domains == domain
-            thresholds[domain] = {label: best(mask, j) if Y[mask, j].sum() >= MIN_TUNING_POSITIVES else thresholds["*"][label]
-                                  for j, label in enumerate(LABELS)}
-        return thresholds
+    def _fit_column(self, X, y, groups):
+        if y.min() == y.max():
+            return _Constant(float(y.mean()))
+        return fit_calibrated_logit(X, y, groups, C=self.C, class_weight=self.class_weight,
+                                    calibration=self.calibration, cv=self.cv, random_state=self.random_state)
 
     def predict_proba(self, X) -> np.ndarray:
-        columns = [np.full(X.shape[0], est) if isinstance(est, float) else est.predict_proba(X)[:, 1]
-                   for est in self.estimators_]
-        return np.column_stack(columns)
-
-    def threshold_matrix(self, domains) -> np.ndarray:
-        """(n, 4) thresholds: each row those of its domain, or the overall ones for an unseen domain."""
-        return np.array([[self.thresholds_.get(d, self.thresholds_["*"])[label] for label in LABELS] for d in domains])
-
-    def predict(self, X, domains=None) -> np.ndarray:
-        domains = np.full(X.shape[0], "*") if domains is None else domains
-        return (self.predict_proba(X) >= self.threshold_matrix(domains)).astype(int)
-
-
-class OrientationClassifier(BaseEstimator, ClassifierMixin):
-    """Single-label over ``ORIENTATIONS``: a calibrated multinomial logistic regression."""
-
-    def __init__(self, C=4.0, calibration="sigmoid", cv=3, random_state=0):
-        self.C = C
-        self.calibration = calibration
-        self.cv = cv
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        y = np.asarray(y)
-        self.classes_ = np.array(ORIENTATIONS)
-        self.estimator_ = _fit_calibrated(X, y, self.C, self.cv, self.calibration, self.random_state, "lbfgs")
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        proba = self.estimator_.predict_proba(X)
-        full = np.zeros((X.shape[0], len(ORIENTATIONS)))
-        for j, cls in enumerate(self.estimator_.classes_):
-            full[:, ORIENTATIONS.index(cls)] = proba[:, j]
-        return full
+        check_is_fitted(self, "estimators_")
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        proba = np.column_stack([_positive_proba(est, X) for est in self.estimators_])
+        if not self.multilabel_:
+            total = proba.sum(axis=1, keepdims=True)
+            proba = np.divide(proba, total, out=np.full_like(proba, 1 / proba.shape[1]), where=total > 0)
+        return proba
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= 0.5).astype(int)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        return tags
 
 
-def label_matrix(types: pd.Series) -> np.ndarray:
+class OrientationClassifier(ClassifierMixin, BaseEstimator):
+    """Single-label: a calibrated multinomial logistic regression over the classes seen in ``y``."""
+
+    def __init__(self, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3, random_state=0):
+        self.C = C
+        self.class_weight = class_weight
+        self.calibration = calibration
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X, y, groups=None):
+        X, y = validate_data(self, X, y, accept_sparse="csr", reset=True)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) == 1:
+            self.estimator_ = None
+        else:
+            self.estimator_ = fit_calibrated_logit(X, y, groups, C=self.C, class_weight=self.class_weight,
+                                                   calibration=self.calibration, cv=self.cv,
+                                                   random_state=self.random_state)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        if self.estimator_ is None:
+            return np.ones((X.shape[0], 1))
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        proba = self.predict_proba(X)  # checks fitting first
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def label_matrix(types) -> np.ndarray:
     """Lists of network types -> (n, 4) 0/1 matrix in ``LABELS`` order."""
-    return np.array([[int(label in t) for label in LABELS] for t in types])
+    return np.array([[int(label in t) for label in LABELS] for t in types], dtype=int).reshape(-1, len(LABELS))
+
+
+# ---------------------------------------------------------------- decision rules tuned inside the training data
+
+
+def tune_type_thresholds(Y: np.ndarray, proba: np.ndarray, domains) -> dict:
+    """Per type, the threshold that maximises F1 on out-of-fold probabilities, per language where it has
+    at least ``MIN_TUNING_POSITIVES`` positives (else the one over all languages, key ``*``)."""
+    domains = np.asarray(domains)
+
+    def best(mask, j):
+        scores = [f1_score(Y[mask, j], proba[mask, j] >= t, zero_division=0) for t in THRESHOLD_GRID]
+        return float(THRESHOLD_GRID[int(np.argmax(scores))])
+
+    everything = np.ones(len(Y), bool)
+    thresholds = {"*": {label: best(everything, j) for j, label in enumerate(LABELS)}}
+    for domain in sorted(set(domains.tolist()) - {"*"}):
+        mask = domains == domain
+        thresholds[domain] = {label: best(mask, j) if Y[mask, j].sum() >= MIN_TUNING_POSITIVES else thresholds["*"][label]
+                              for j, label in enumerate(LABELS)}
+    return thresholds
+
+
+def tune_orientation_weights(truth: np.ndarray, proba: np.ndarray) -> dict:
+    """Class weights for the orientation argmax that maximise macro-F1 on out-of-fold network units.
+
+    The weights move the decision, never the probabilities (those stay calibrated).
+    """
+    best, best_score = {o: 1.0 for o in ORIENTATIONS}, -1.0
+    for w_lead, w_neutral in product(ORIENTATION_WEIGHT_GRID, ORIENTATION_WEIGHT_GRID):
+        weights = {"lead_firm": w_lead, "network": 1.0, "neutral": w_neutral}
+        predicted = weighted_argmax(proba, weights)
+        score = f1_score(truth, predicted, labels=list(ORIENTATIONS), average="macro", zero_division=0)
+        if score > best_score + 1e-9:
+            best, best_score = weights, score
+    return best
+
+
+def weighted_argmax(proba: np.ndarray, weights: dict) -> np.ndarray:
+    w = np.array([weights[o] for o in ORIENTATIONS])
+    return np.array(ORIENTATIONS)[np.argmax(proba * w, axis=1)] if len(proba) else np.array([], dtype=object)
+
+
+# ---------------------------------------------------------------- the joint model
+
+
+@dataclass
+class Prediction:
+    """What the model says about a batch of texts, with the analysis behind it (cues, vocabulary coverage)."""
+
+    labels: pd.DataFrame  # types, primary, orientation and p_* columns, one row per text
+    analysis: object  # featurize.Analysis: features, coverage, cues
 
 
 class PolicyModel(BaseEstimator):
     """Texts -> network types, primary type and orientation, with calibrated probabilities.
 
-    ``fit(X, y)``: X is a sequence of texts (or a DataFrame with ``text``); y a DataFrame
-    with ``types`` (lists) and ``orientation``. The heads stay separate estimators, so
-    each can be cross-validated or replaced on its own.
+    ``fit(X, y)``: X is a sequence of texts (or a DataFrame with ``text``); y a DataFrame with
+    ``types`` (lists), ``orientation`` and optionally ``group`` (the document, for grouped folds).
+
+    ``embedder``: an optional sentence-embedding transformer (:class:`classifier.embed.SentenceEmbedder`)
+    whose block, scaled by ``embedding_weight``, is stacked beside the n-gram and lexicon blocks.
+    ``orientation_scope``: ``"network"`` trains the orientation head on network units only
+    (P(orientation | network unit)); ``"all"`` on every unit (the earlier design, kept for ablation).
+    ``tune_folds``: grouped inner folds on which thresholds and orientation weights are chosen.
     """
 
-    def __init__(self, featurizer=None, types=None, orientation=None):
+    def __init__(self, featurizer=None, types=None, orientation=None, embedder=None, embedding_weight=1.0,
+                 orientation_scope="network", tune_folds=3, random_state=0):
         self.featurizer = featurizer
         self.types = types
         self.orientation = orientation
+        self.embedder = embedder
+        self.embedding_weight = embedding_weight
+        self.orientation_scope = orientation_scope
+        self.tune_folds = tune_folds
+        self.random_state = random_state
+
+    # ------------------------------------------------------------ fitting
 
     def fit(self, X, y: pd.DataFrame):
+        texts = _texts(X)
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None else PolicyFeaturizer()
-        self.types_ = clone(self.types) if self.types is not None else NetworkTypeClassifier()
-        self.orientation_ = clone(self.orientation) if self.orientation is not None else OrientationClassifier()
-        features = self.featurizer_.fit_transform(X)
-        groups = y["group"].to_numpy() if "group" in y else None
-        self.types_.fit(features, label_matrix(y["types"]), groups=groups, domains=domains_of(_texts(X)))
-        self.orientation_.fit(features, np.asarray(y["orientation"]))
+        self.embedder_ = clone(self.embedder).fit(texts) if self.embedder is not None else None
+        features = self._stack(self.featurizer_.fit_transform(texts), texts)
+        Y = label_matrix(y["types"])
+        orientation = np.asarray(y["orientation"], dtype=object)
+        groups = np.asarray(y["group"]) if "group" in y else np.arange(len(texts))
+        domains = np.array(domains_of(texts))
+        oof_types, oof_orientation = self._inner_oof(features, Y, orientation, groups)
+        self.thresholds_ = tune_type_thresholds(Y, oof_types, domains)
+        networked = Y.any(axis=1)
+        self.orientation_weights_ = tune_orientation_weights(orientation[networked], oof_orientation[networked])
+        self.types_, self.orientation_ = self._fit_heads(features, Y, orientation, groups)
+        self.classes_ = {"types": list(LABELS), "orientation": list(ORIENTATIONS)}
         return self
 
-    def predict_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
-        """(type probabilities (n, 4), orientation probabilities (n, 3))."""
-        return self.proba_from_features(self.featurizer_.transform(X))
+    def _fit_heads(self, features, Y, orientation, groups):
+        types = clone(self.types) if self.types is not None else NetworkTypeClassifier()
+        head = clone(self.orientation) if self.orientation is not None else OrientationClassifier()
+        types.fit(features, Y, groups=groups)
+        scope = Y.any(axis=1) if self.orientation_scope == "network" else np.ones(len(Y), bool)
+        head.fit(features[scope], orientation[scope], groups=groups[scope])
+        return types, head
 
-    def proba_from_features(self, features) -> tuple[np.ndarray, np.ndarray]:
-        return self.types_.predict_proba(features), self.orientation_.predict_proba(features)
+    def _inner_oof(self, features, Y, orientation, groups):
+        """Out-of-fold probabilities of both heads on grouped inner folds of the training data."""
+        oof_types = np.zeros(Y.shape)
+        oof_orientation = np.zeros((len(Y), len(ORIENTATIONS)))
+        for train, test in GroupKFold(n_splits=self.tune_folds).split(features, Y, groups):
+            types, head = self._fit_heads(features[train], Y[train], orientation[train], groups[train])
+            oof_types[test] = types.predict_proba(features[test])
+            oof_orientation[test] = _orientation_columns(head, features[test])
+        return oof_types, oof_orientation
+
+    def _stack(self, features, texts):
+        if self.embedder_ is None:
+            return features
+        embeddings = self.embedder_.transform(texts) * self.embedding_weight
+        return sp.hstack([features, sp.csr_matrix(embeddings)], format="csr")
+
+    # ------------------------------------------------------------ prediction
+
+    def analyse(self, X) -> Prediction:
+        """Labels and probabilities with the analysis behind them (cues, vocabulary coverage), in one pass."""
+        check_is_fitted(self, "types_")
+        texts = _texts(X)
+        analysis = self.featurizer_.analyse(texts)
+        features = self._stack(analysis.features, texts)
+        type_proba = self.types_.predict_proba(features)
+        orientation_proba = _orientation_columns(self.orientation_, features)
+        return Prediction(self.decide(type_proba, orientation_proba, texts), analysis)
+
+    def predict_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """(type probabilities (n, 4), orientation probabilities given a network unit (n, 3))."""
+        labels = self.analyse(X).labels
+        return (labels[[f"p_{l}" for l in LABELS]].to_numpy(), labels[[f"p_{o}" for o in ORIENTATIONS]].to_numpy())
 
     def predict(self, X) -> pd.DataFrame:
-        type_proba, orientation_proba = self.predict_proba(X)
-        return self.decide(type_proba, orientation_proba, _texts(X))
+        return self.analyse(X).labels
 
-    def decide(self, type_proba, orientation_proba, texts) -> pd.DataFrame:
-        return decide(type_proba, orientation_proba, self.types_.threshold_matrix(domains_of(texts)))
+    def threshold_matrix(self, domains) -> np.ndarray:
+        """(n, 4) thresholds: each row those of its language, or the overall ones for an unseen language."""
+        return np.array([[self.thresholds_.get(d, self.thresholds_["*"])[label] for label in LABELS] for d in domains])
+
+    def decide(self, type_proba: np.ndarray, orientation_proba: np.ndarray, texts) -> pd.DataFrame:
+        return decide(type_proba, orientation_proba, self.threshold_matrix(domains_of(texts)), self.orientation_weights_)
+
+
+def _orientation_columns(head, features) -> np.ndarray:
+    """The head's probabilities in ``ORIENTATIONS`` order (a class it never saw gets 0)."""
+    proba = head.predict_proba(features)
+    full = np.zeros((features.shape[0], len(ORIENTATIONS)))
+    for j, cls in enumerate(head.classes_):
+        full[:, ORIENTATIONS.index(cls)] = proba[:, j]
+    return full
 
 
 def domains_of(texts) -> list[str]:
-    """The threshold domain of each text: its script's language (zh or en)."""
+    """The decision domain of each text: its language (thresholds differ between long English records
+    and short Chinese measures)."""
     return [text_lang(t) for t in texts]
 
 
 def _texts(X) -> list[str]:
-    return [str(t) for t in (X["text"] if hasattr(X, "columns") else X)]
+    return ["" if t is None else str(t) for t in (X["text"] if hasattr(X, "columns") else X)]
 
 
-def decide(type_proba: np.ndarray, orientation_proba: np.ndarray, thresholds: np.ndarray) -> pd.DataFrame:
-    """The codebook's decision rules applied to probabilities; one row per unit."""
+def decide(type_proba: np.ndarray, orientation_proba: np.ndarray, thresholds: np.ndarray,
+           orientation_weights: dict | None = None) -> pd.DataFrame:
+    """The codebook's decision rules applied to probabilities; one row per unit.
+
+    ``orientation_proba`` is P(orientation | network unit): it decides only where a network
+    type is assigned; a unit with no type is ``none`` and so ``neutral``.
+    """
     assigned = type_proba >= thresholds  # thresholds: (4,) or one row per unit
+    weights = orientation_weights or {o: 1.0 for o in ORIENTATIONS}
+    orientation = weighted_argmax(orientation_proba, weights)
     rows = []
-    for p_types, p_orientation, mask in zip(type_proba, orientation_proba, assigned):
+    for p_types, p_orientation, mask, driver in zip(type_proba, orientation_proba, assigned, orientation):
         types = [label for label, on in zip(LABELS, mask) if on]
         primary = LABELS[int(np.argmax(np.where(mask, p_types, -1)))] if types else NONE
-        orientation = ORIENTATIONS[int(np.argmax(p_orientation))] if types else "neutral"
-        rows.append({"types": types, "primary": primary, "orientation": orientation,
+        rows.append({"types": types, "primary": primary, "orientation": str(driver) if types else NEUTRAL,
                      **{f"p_{label}": float(p) for label, p in zip(LABELS, p_types)},
                      **{f"p_{o}": float(p) for o, p in zip(ORIENTATIONS, p_orientation)}})
-    return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------- persistence
-
-
-class ModelIntegrityError(RuntimeError):
-    """A model file whose hash does not match its manifest (or has no manifest)."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def save_model(model, directory: Path, name: str = "model.joblib", extra: dict | None = None) -> Path:
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    joblib.dump(model, path, compress=3)
-    manifest = {"file": name, "sha256": file_sha256(path), **(extra or {})}
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return path
-
-
-def load_model(directory: Path):
-    """Load a saved model after checking its SHA-256 against ``manifest.json``."""
-    directory = Path(directory)
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.exists():
-        raise ModelIntegrityError(f"{directory}: no manifest.json; refusing to unpickle an unverified model")
-    manifest = json.loads(manifest_path.read_text())
-    path = directory / manifest["file"]
-    if not path.exists():
-        raise ModelIntegrityError(f"{path}: model file named in the manifest is missing")
-    actual = file_sha256(path)
-    if actual != manifest["sha256"]:
-        raise ModelIntegrityError(f"{path}: SHA-256 {actual[:16]}... does not match the manifest "
-                                  f"({manifest['sha256'][:16]}...); refusing to load it")
-    return joblib.load(path)
+    return pd.DataFrame(rows, columns=["types", "primary", "orientation", *[f"p_{l}" for l in LABELS],
+                                       *[f"p_{o}" for o in ORIENTATIONS]])

@@ -74,7 +74,7 @@ def tag(
 ) -> None:
     """Tag documents with network types, primary type, orientation, scores and evidence."""
     from .batch import count_documents, run_tagging
-    from .classify import ModelIntegrityError
+    from .persist import ModelIntegrityError
 
     if engine not in ("local", "dask"):
         raise typer.BadParameter("--engine must be local or dask")

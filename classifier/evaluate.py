@@ -17,8 +17,9 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
 
-from .classify import NONE, label_matrix
-from .featurize import LABELS, ORIENTATIONS, PRIMARY_CLASSES, blank_pipeline, default_lexicon, text_lang
+from .classify import label_matrix
+from .codebook import LABELS, NONE, ORIENTATIONS, PRIMARY_CLASSES
+from .featurize import blank_pipeline, default_lexicon, text_lang
 
 
 # ---------------------------------------------------------------- metrics

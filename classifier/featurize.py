@@ -19,13 +19,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
 
 from .segment import CJK
 
 LEXICON_FILE = "lexicon.csv"
-LABELS = ("production", "knowledge", "partnership", "cluster")
-ORIENTATIONS = ("lead_firm", "network", "neutral")
-PRIMARY_CLASSES = (*LABELS, "none")
 
 
 # ---------------------------------------------------------------- tokenization
@@ -190,7 +188,7 @@ def _pre_tokenized(tokens):
     return tokens
 
 
-class PolicyFeaturizer(BaseEstimator, TransformerMixin):
+class PolicyFeaturizer(TransformerMixin, BaseEstimator):
     """Texts -> [word n-gram TF-IDF | character n-gram TF-IDF | lexicon concept counts].
 
     Word n-grams use spaCy tokens (jieba for Chinese); character n-grams catch
@@ -244,8 +242,16 @@ class PolicyFeaturizer(BaseEstimator, TransformerMixin):
     def transform(self, X):
         return self.analyse(X).features
 
+    def __sklearn_tags__(self):
+        # Texts in, not a numeric 2-D array: scikit-learn's generic checks that feed numbers do not apply.
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
     def analyse(self, X) -> "Analysis":
         """Features plus what tagging reports beside them, from one pass of tokenization and cue matching."""
+        check_is_fitted(self, "words_")
         texts = _as_texts(X)
         tokens = tokenize(texts)
         cues = [self.lexicon_.find(text) for text in texts]

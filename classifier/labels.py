@@ -8,20 +8,17 @@ changed source or segmenter is detected instead of silently training on other te
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
+from .codebook import CODEBOOK_VERSION, label_problems, parse_types
 from .documents import OK
-from .featurize import LABELS, ORIENTATIONS
 from .ingest import iter_documents
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABEL_DIR = REPO_ROOT / "corpus" / "labels"
-CODEBOOK_VERSION = "1.2"
-TYPE_VALUES = set(LABELS) | {"none"}
 
 
 class LabelError(ValueError):
@@ -37,32 +34,14 @@ def text_sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def parse_types(value) -> list[str]:
-    """A list of network types from any stored form: a list or array, JSON text, or ``a;b`` / ``none``."""
-    if value is None:
-        return []
-    if isinstance(value, str) and value.startswith("["):
-        value = json.loads(value)
-    if isinstance(value, str):
-        items = [v.strip() for v in value.replace(",", ";").split(";") if v.strip()]
-    else:
-        items = [str(v) for v in value]
-    return [] if items in ([], ["none"]) else items
-
-
 def validate(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    """Codebook consistency: known values, primary among the types, ``none`` implies ``neutral``."""
+    """Codebook consistency of every row (see ``codebook.label_problems``) and its codebook version."""
     problems = []
-    for row in frame.itertuples():
-        types = row.types
-        if any(t not in LABELS for t in types):
-            problems.append(f"{row.unit_id}: unknown type in {types}")
-        if row.orientation not in ORIENTATIONS:
-            problems.append(f"{row.unit_id}: unknown orientation {row.orientation!r}")
-        if (row.primary == "none") != (not types) or (types and row.primary not in types):
-            problems.append(f"{row.unit_id}: primary {row.primary!r} does not fit types {types}")
-        if not types and row.orientation != "neutral":
-            problems.append(f"{row.unit_id}: type none requires orientation neutral")
+    versions = frame["codebook_version"] if "codebook_version" in frame else pd.Series([CODEBOOK_VERSION] * len(frame))
+    for row, version in zip(frame.itertuples(), versions):
+        problems += [f"{row.unit_id}: {p}" for p in label_problems(row.types, row.primary, row.orientation)]
+        if str(version) != CODEBOOK_VERSION:
+            problems.append(f"{row.unit_id}: labeled against codebook {version!r}, this is codebook {CODEBOOK_VERSION}")
     if problems:
         raise LabelError(f"{where}: {len(problems)} invalid labels, e.g. " + "; ".join(problems[:5]))
     return frame

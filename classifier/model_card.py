@@ -8,7 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .featurize import LABELS
+from .codebook import LABELS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"types_macro_f1": 0.80, "primary_macro_f1": 0.75, "orientation_macro_f1": 0.75}

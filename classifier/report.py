@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency
 
-from .featurize import LABELS, ORIENTATIONS, PRIMARY_CLASSES
-from .labels import parse_types
+from .codebook import LABELS, ORIENTATIONS, PRIMARY_CLASSES
+from .codebook import parse_types
 # OECD SME and Entrepreneurship Outlook 2023: mapping of 601 national policies supporting
 # SME network expansion, shares by network type.
 OECD_2023_REFERENCE = {"production": 0.52, "knowledge": 0.33, "partnership": 0.12, "cluster": 0.03}

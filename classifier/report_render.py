@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .featurize import LABELS, ORIENTATIONS
+from .codebook import LABELS, ORIENTATIONS
 from .report import OECD_2023_REFERENCE, OECD_2023_SOURCE
 
 COLOURS = {"production": "#1b9e77", "knowledge": "#d95f02", "partnership": "#7570b3", "cluster": "#e7298a",

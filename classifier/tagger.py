@@ -9,11 +9,11 @@
 The learned part stays a scikit-learn estimator (``clf.estimator``: ``predict``,
 ``predict_proba``) for use in pipelines and cross-validation.
 
-Document scores: a network type's document probability is the highest probability any
-of its measures has; the orientation distribution is the mean over the measures that
-carry a network type (over all measures when none does). STIP records are the
-exception: they were labeled and evaluated as whole records, so their labels and
-scores are those of the whole record (see ``tag_records``).
+Classification unit (:func:`classified_whole`): English documents of record size are
+classified whole, as their labels were given; everything else measure by measure, with
+document labels aggregated by the codebook's rules. A document's network-type score is
+then the highest probability any of its measures has; its orientation distribution the
+mean over the measures that carry a network type (over all measures when none does).
 """
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import aggregate_document
-from .classify import load_model
 from .corpus import document_rows, is_about_smes
 from .documents import OK, Document, normalise_text
-from .featurize import LABELS, ORIENTATIONS
+from .codebook import LABELS, ORIENTATIONS
+from .featurize import text_lang
+from .persist import load_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
@@ -71,9 +72,8 @@ class PolicyClassifier:
         texts = measures["text"].fillna("").tolist()
         if not texts:
             return measures.assign(types=[], primary=[], orientation=[], cues=[], ood=[], ood_reason=[])
-        analysis = self.estimator.featurizer_.analyse(texts)  # one pass: features, coverage and cues
-        type_proba, orientation_proba = self.estimator.proba_from_features(analysis.features)
-        decided = self.estimator.decide(type_proba, orientation_proba, texts)
+        prediction = self.estimator.analyse(texts)  # one pass: labels, coverage and cues
+        analysis, decided = prediction.analysis, prediction.labels
         coverage = analysis.coverage
         tagged = pd.concat([measures, decided], axis=1)
         tagged["cues"] = [[c.__dict__ for c in cues] for cues in analysis.cues]
@@ -95,17 +95,18 @@ class PolicyClassifier:
         by_doc: dict[str, list[dict]] = {}
         for record in tagged.to_dict("records"):  # plain dicts: per-document DataFrames were the slow part
             by_doc.setdefault(record["doc_id"], []).append(record)
-        records = self.tag_records([doc for doc in docs if doc.kind == "stip" and doc.status == OK])
-        out = [document_result(doc, by_doc.get(doc.doc_id), records.get(doc.doc_id)) for doc in docs]
+        records = self.tag_records([doc for doc in docs if classified_whole(doc)])
+        lexicon = self.estimator.featurizer_.lexicon_
+        out = [document_result(doc, by_doc.get(doc.doc_id), records.get(doc.doc_id), lexicon) for doc in docs]
         frame = pd.DataFrame(out, columns=DOCUMENT_COLUMNS)
         return (frame, tagged) if with_measures else frame
 
     def tag_records(self, docs: list[Document]) -> dict[str, dict]:
-        """Whole-record labels for documents labeled as records in training (STIP initiatives).
+        """Whole-document labels for the documents :func:`classified_whole` picks.
 
-        The OECD labels, and the model's evaluation, are per record; a record's fields
-        are short, so its labels come from the record itself, while its fields (the
-        measures) still carry their own labels and serve as evidence.
+        English labels, and the model's evaluation, are per programme record; such a
+        document's labels come from the whole text, while its parts (the measures) still
+        carry their own labels and serve as evidence.
         """
         if not docs:
             return {}
@@ -116,6 +117,23 @@ class PolicyClassifier:
     def tag(self, texts: Sequence[str] | pd.DataFrame, measures: bool = False):
         """Tag raw texts (or a DataFrame with ``text`` and optional ``id``/``lang``/``title``)."""
         return self.tag_documents(documents_from_texts(texts), with_measures=measures)
+
+
+# English labels are whole programme records (STIP initiatives: 99.9% are below 11,200
+# characters); an English text up to this size is read as one record, a longer one
+# (a law, a strategy) by its measures.
+RECORD_MAX_CHARS = 12_000
+
+
+def classified_whole(doc: Document) -> bool:
+    """The classification-unit rule, the same whatever container a text arrives in.
+
+    Chinese labels are measures, so Chinese documents are classified measure by measure
+    and aggregated; English labels are whole records, so an English document of record
+    size is classified whole, whether it came as a STIP row, a JSON Lines row, a .txt,
+    .docx or PDF.
+    """
+    return doc.status == OK and len(doc.text) <= RECORD_MAX_CHARS and text_lang(doc.text) == "en"
 
 
 def documents_from_texts(texts: Sequence[str] | pd.DataFrame, corpus: str = "input") -> list[Document]:
@@ -147,7 +165,7 @@ def ood_reason(text: str, lang: str, coverage: float) -> str:
     return ""
 
 
-def document_result(doc: Document, measures: list[dict] | None, record: dict | None = None) -> dict:
+def document_result(doc: Document, measures: list[dict] | None, record: dict | None, lexicon) -> dict:
     base = {"id": doc.meta.get("input_id") or doc.doc_id, "doc_id": doc.doc_id, "corpus": doc.corpus,
             "source": doc.source, "title": str(doc.meta.get("title") or ""), "lang": doc.meta.get("lang", "und"),
             **{key: doc.meta.get(key) for key in META_COLUMNS}}
@@ -162,7 +180,8 @@ def document_result(doc: Document, measures: list[dict] | None, record: dict | N
         type_scores = {label: round(float(record[f"p_{label}"]), 4) for label in LABELS}
         orientation_scores = {o: round(float(record[f"p_{o}"]), 4) for o in ORIENTATIONS}
     else:
-        labels = aggregate_document([m["types"] for m in measures], [m["orientation"] for m in measures], base["title"])
+        labels = aggregate_document([m["types"] for m in measures], [m["orientation"] for m in measures], base["title"],
+                                    lexicon)
         type_scores = {label: round(max(m[f"p_{label}"] for m in measures), 4) for label in LABELS}
         basis = [m for m in measures if m["types"]] or measures
         orientation_scores = {o: round(float(np.mean([m[f"p_{o}"] for m in basis])), 4) for o in ORIENTATIONS}

@@ -22,12 +22,13 @@ def fixtures() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A small model trained on the test's own labeled examples (seconds, no corpus needed)."""
-    from classifier.classify import NetworkTypeClassifier, OrientationClassifier, PolicyModel, save_model
+    from classifier.classify import NetworkTypeClassifier, OrientationClassifier, PolicyModel
     from classifier.featurize import PolicyFeaturizer
+    from classifier.persist import save_model
     from labeled_examples import as_frame
 
     examples = as_frame()
-    model = PolicyModel(PolicyFeaturizer(min_df=1), NetworkTypeClassifier(cv=2), OrientationClassifier(cv=2))
+    model = PolicyModel(PolicyFeaturizer(min_df=1), NetworkTypeClassifier(cv=2), OrientationClassifier(cv=2), tune_folds=2)
     model.fit(examples.text.tolist(), examples)
     directory = tmp_path_factory.mktemp("model")
     save_model(model, directory)

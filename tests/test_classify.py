@@ -1,14 +1,19 @@
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
-from classifier.classify import (ModelIntegrityError, NetworkTypeClassifier, OrientationClassifier, PolicyModel,
-                                 decide, label_matrix, load_model, save_model)
-from classifier.featurize import LABELS, Lexicon, PolicyFeaturizer, default_lexicon, tokenize
+from classifier.classify import (NetworkTypeClassifier, OrientationClassifier, PolicyModel, decide, label_matrix,
+                                 tune_orientation_weights)
+from classifier.codebook import LABELS
+from classifier.featurize import Lexicon, PolicyFeaturizer, default_lexicon, tokenize
+from classifier.persist import ModelIntegrityError, load_model, save_model
 
 from labeled_examples import as_frame
 
@@ -21,8 +26,8 @@ def examples():
 @pytest.fixture(scope="module")
 def fitted(examples):
     featurizer = PolicyFeaturizer(min_df=1)
-    return PolicyModel(featurizer=featurizer, types=NetworkTypeClassifier(cv=2), orientation=OrientationClassifier(cv=2)).fit(
-        examples.text.tolist(), examples)
+    return PolicyModel(featurizer=featurizer, types=NetworkTypeClassifier(cv=2), orientation=OrientationClassifier(cv=2),
+                       tune_folds=2).fit(examples.text.tolist(), examples)
 
 
 def test_spacy_tokenizers_segment_chinese_with_jieba_and_english():
@@ -54,49 +59,132 @@ def test_featurizer_is_a_transformer_with_shared_lexicon_block(examples):
     assert clone(featurizer).get_params() == featurizer.get_params()
 
 
-def test_heads_compose_in_a_pipeline(examples):
+def test_heads_are_classifiers_that_compose_in_a_pipeline_and_cross_validation(examples):
+    assert is_classifier(NetworkTypeClassifier()) and is_classifier(OrientationClassifier())
     pipeline = Pipeline([("features", PolicyFeaturizer(min_df=1)), ("orientation", OrientationClassifier(cv=2))])
+    assert is_classifier(pipeline)
     pipeline.fit(examples.text, examples.orientation)
     proba = pipeline.predict_proba(examples.text)
     assert proba.shape == (len(examples), 3) and np.allclose(proba.sum(axis=1), 1)
-    assert set(pipeline.predict(examples.text)) <= {"lead_firm", "network", "neutral"}
+    assert list(pipeline.classes_) == ["lead_firm", "network", "neutral"]
+    assert len(cross_val_score(pipeline, examples.text, examples.orientation, cv=2)) == 2
 
 
-def test_type_head_gives_one_probability_per_type(examples):
+def test_classes_are_learned_from_y_and_unfitted_heads_say_so(examples):
     X = PolicyFeaturizer(min_df=1).fit_transform(examples.text)
-    head = NetworkTypeClassifier(cv=2, thresholds="tuned").fit(X, label_matrix(examples.types), groups=examples.group)
+    two = OrientationClassifier(cv=2).fit(X, np.where(examples.orientation == "lead_firm", "lead_firm", "other"))
+    assert list(two.classes_) == ["lead_firm", "other"] and two.predict_proba(X).shape == (len(examples), 2)
+    for head in (NetworkTypeClassifier(), OrientationClassifier()):
+        with pytest.raises(NotFittedError):
+            head.predict(X)
+    assert two.n_features_in_ == X.shape[1]
+
+
+def test_type_head_gives_one_calibrated_probability_per_type(examples):
+    X = PolicyFeaturizer(min_df=1).fit_transform(examples.text)
+    Y = label_matrix(examples.types)
+    head = NetworkTypeClassifier(cv=2).fit(X, Y, groups=examples.group)
     proba = head.predict_proba(X)
     assert proba.shape == (len(examples), 4) and ((proba >= 0) & (proba <= 1)).all()
-    assert set(head.thresholds_["*"]) == set(LABELS)
+    # it learned the training labels: positives score above negatives for every type
+    for j in range(4):
+        assert proba[Y[:, j] == 1, j].mean() > proba[Y[:, j] == 0, j].mean() + 0.2
     assert head.predict(X).shape == (len(examples), 4)
 
 
 def test_model_learns_the_training_examples(fitted, examples):
     predicted = fitted.predict(examples.text.tolist())
-    agreement = (predicted.primary == examples.primary).mean()
-    assert agreement > 0.8
+    assert (predicted.primary == examples.primary).mean() > 0.8
     assert {"types", "primary", "orientation", "p_production", "p_lead_firm"} <= set(predicted.columns)
+    assert set(fitted.thresholds_) >= {"*", "zh", "en"}
+
+
+def test_orientation_head_learns_from_network_units_only(fitted, examples):
+    networked = examples.types.map(bool)
+    assert fitted.orientation_.n_features_in_ > 0
+    # trained on network units only: the classes it knows are the drivers seen there
+    assert set(fitted.orientation_.classes_) == set(examples.orientation[networked])
+    none_units = int((~networked).sum())
+    assert none_units > 0  # the examples do hold none units the head never saw
 
 
 def test_decision_rules_follow_the_codebook():
-    types = np.array([[0.9, 0.6, 0.1, 0.1], [0.1, 0.2, 0.1, 0.1]])
-    orientation = np.array([[0.7, 0.2, 0.1], [0.8, 0.1, 0.1]])
+    types = np.array([[0.9, 0.6, 0.1, 0.1], [0.1, 0.2, 0.1, 0.1], [0.2, 0.1, 0.7, 0.1]])
+    orientation = np.array([[0.7, 0.2, 0.1], [0.8, 0.1, 0.1], [0.3, 0.25, 0.45]])
     decided = decide(types, orientation, np.full(4, 0.5))
     assert decided.types[0] == ["production", "knowledge"] and decided.primary[0] == "production"
     assert decided.orientation[0] == "lead_firm"
     # no type: primary none and orientation neutral even when the orientation head leans lead_firm
     assert decided.types[1] == [] and decided.primary[1] == "none" and decided.orientation[1] == "neutral"
+    assert decided.orientation[2] == "neutral"
+    # the tuned weights move the decision among network units, never the probabilities
+    weighted = decide(types, orientation, np.full(4, 0.5), {"lead_firm": 2.0, "network": 1.0, "neutral": 0.5})
+    assert weighted.orientation[2] == "lead_firm" and weighted.p_neutral[2] == 0.45
 
 
-def test_saved_model_loads_only_when_its_hash_matches(fitted, tmp_path, examples):
+def test_orientation_weights_are_chosen_to_recover_a_rare_driver():
+    # lead_firm units whose calibrated p(lead_firm) sits below p(neutral): plain argmax misses all of them
+    truth = np.array(["lead_firm"] * 10 + ["neutral"] * 10 + ["network"] * 30)
+    proba = np.vstack([np.tile([0.35, 0.2, 0.45], (10, 1)), np.tile([0.05, 0.2, 0.75], (10, 1)),
+                       np.tile([0.1, 0.8, 0.1], (30, 1))])
+    weights = tune_orientation_weights(truth, proba)
+    decided = decide(np.full((50, 4), 0.9), proba, np.full(4, 0.5), weights)
+    assert (decided.orientation[:10] == "lead_firm").all() and (decided.orientation[10:20] == "neutral").all()
+
+
+def test_saved_model_reloads_with_identical_predictions_and_refuses_tampering(fitted, tmp_path, examples):
     save_model(fitted, tmp_path, extra={"codebook_version": "1.2"})
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert len(manifest["sha256"]) == 64 and manifest["codebook_version"] == "1.2"
+    assert manifest["file"] == "model.skops" and len(manifest["sha256"]) == 64
     loaded = load_model(tmp_path)
-    pd.testing.assert_frame_equal(loaded.predict(examples.text[:5].tolist()), fitted.predict(examples.text[:5].tolist()))
-    with open(tmp_path / "model.joblib", "ab") as handle:
+    pd.testing.assert_frame_equal(loaded.predict(examples.text.tolist()), fitted.predict(examples.text.tolist()))
+    with open(tmp_path / "model.skops", "ab") as handle:
         handle.write(b"tampered")
     with pytest.raises(ModelIntegrityError, match="does not match"):
+        load_model(tmp_path)
+
+
+def _rewrite_manifest(directory, **changes):
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest.update(changes)
+    (directory / "manifest.json").write_text(json.dumps({k: v for k, v in manifest.items() if v is not None}))
+
+
+def test_a_file_naming_untrusted_types_is_refused_even_with_a_matching_manifest(fitted, tmp_path):
+    save_model(fitted, tmp_path)
+    path = tmp_path / "model.skops"
+    # Swap the archive's schema for one that names os.system, then re-hash: the hash matches, the types do not.
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    schema = json.loads(members["schema.json"])
+    schema["__module__"], schema["__class__"] = "os", "system"
+    members["schema.json"] = json.dumps(schema).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    from classifier.persist import file_sha256
+
+    _rewrite_manifest(tmp_path, sha256=file_sha256(path))
+    with pytest.raises(ModelIntegrityError, match="allow-list"):
+        load_model(tmp_path)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"file": "../outside.skops"}, "outside the model folder"),
+    ({"file": "model.joblib"}, "not a skops file"),
+    ({"sha256": None}, "missing field"),
+])
+def test_a_bad_manifest_gets_a_clear_error(fitted, tmp_path, change, message):
+    save_model(fitted, tmp_path)
+    _rewrite_manifest(tmp_path, **change)
+    with pytest.raises(ModelIntegrityError, match=message):
+        load_model(tmp_path)
+
+
+def test_a_manifest_that_is_not_json_or_missing_gets_a_clear_error(fitted, tmp_path):
+    save_model(fitted, tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelIntegrityError, match="not valid JSON"):
         load_model(tmp_path)
     (tmp_path / "manifest.json").unlink()
     with pytest.raises(ModelIntegrityError, match="no manifest"):

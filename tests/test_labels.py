@@ -21,7 +21,7 @@ def test_parse_types():
 @pytest.mark.parametrize("overrides,message", [
     ({"types": [], "primary": "none", "orientation": "lead_firm"}, "requires orientation neutral"),
     ({"primary": "cluster"}, "does not fit types"),
-    ({"types": ["supply"], "primary": "supply"}, "unknown type"),
+    ({"types": ["supply"], "primary": "supply"}, "unknown network type"),
     ({"orientation": "leader"}, "unknown orientation"),
 ])
 def test_labels_that_break_the_codebook_are_refused(overrides, message):

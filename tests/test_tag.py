@@ -160,7 +160,7 @@ def test_tampered_model_is_refused_with_a_clear_error(tiny_model, tmp_path):
 
     copy = tmp_path / "model"
     shutil.copytree(tiny_model, copy)
-    with open(copy / "model.joblib", "ab") as handle:
+    with open(copy / "model.skops", "ab") as handle:
         handle.write(b"x")
     result = cli("tag", "-", "--out", str(tmp_path / "o.csv"), "--model", str(copy), input="text")
     assert result.returncode == 2 and "does not match the manifest" in " ".join(result.stderr.split())

@@ -20,11 +20,12 @@ lexicon_weight = 1.0
 C = 4.0
 calibration = "sigmoid"
 cv = 2
-thresholds = "tuned"
 [orientation]
 C = 4.0
 calibration = "sigmoid"
 cv = 2
+[model]
+tune_folds = 2
 [evaluation]
 n_splits = 2
 seed = 0
@@ -57,7 +58,7 @@ def test_train_on_user_labels_writes_model_card_and_verified_manifest(tmp_path):
     assert card["label_counts"]["all"]["units"] == len(as_frame())
     assert "## Targets" in (out / "model_card.md").read_text()
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["file"] == "model.joblib" and len(manifest["sha256"]) == 64
+    assert manifest["file"] == "model.skops" and len(manifest["sha256"]) == 64
     assert (out / "oof_predictions.csv").exists() and (out / "oof_truth.csv").exists()
     from classifier.tagger import PolicyClassifier
 
@@ -69,3 +70,12 @@ def test_same_config_and_data_give_the_same_metrics(tmp_path):
     second = json.loads((run_train(tmp_path, "b") / "model_card.json").read_text())
     assert first["training_data_sha256"] == second["training_data_sha256"]
     assert first["metrics"] == second["metrics"] and first["thresholds"] == second["thresholds"]
+
+
+def test_a_config_key_no_estimator_takes_is_a_clear_error(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text(CONFIG.replace("[types]\n", "[types]\nthreshold = 0.5\n"))
+    result = subprocess.run([sys.executable, "train.py", "--config", str(config), "--no-repository-labels"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "[types]" in result.stderr and "threshold" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,129 @@
+"""Saving and loading models so that loading can never execute code.
+
+Models are written with skops (``.skops``): a zip of JSON and numpy arrays, rebuilt on
+load from an allow-list of types instead of unpickled. Before anything is built, every
+type the file names is checked against the types scikit-learn, numpy and scipy
+trust by default plus this package's own estimators (:data:`TRUSTED_TYPES`); a file
+that names any other type is refused unless the caller passes it in ``trust``.
+
+Beside the model, ``manifest.json`` records its file name, SHA-256 and training
+provenance. The hash detects a damaged or swapped file; it is not what makes loading
+safe (a swapped file and manifest would match): the type allow-list is.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+MODEL_FILE = "model.skops"
+MANIFEST = "manifest.json"
+
+# Everything of this package's own that a saved PolicyModel contains. Anything else a file
+# names beyond skops' default trust (scikit-learn, numpy, scipy) makes loading refuse.
+TRUSTED_TYPES = (
+    "classifier.classify.PolicyModel",
+    "classifier.classify.NetworkTypeClassifier",
+    "classifier.classify.OrientationClassifier",
+    "classifier.classify._Constant",
+    "classifier.featurize.PolicyFeaturizer",
+    "classifier.featurize.Lexicon",
+    "classifier.featurize._pre_tokenized",
+    "classifier.embed.SentenceEmbedder",
+    # scikit-learn's own calibration internals (plain data holders), not in skops' default list
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.calibration._TemperatureScaling",
+    "builtins.tuple",
+    "collections.OrderedDict",
+    "numpy.dtypes.Float64DType",
+    "numpy.dtypes.Int64DType",
+    "numpy.dtypes.StrDType",
+    "numpy.dtypes.ObjectDType",
+    "scipy.sparse._csr.csr_matrix",
+)
+
+
+class ModelIntegrityError(RuntimeError):
+    """A model directory that cannot be loaded safely: missing, damaged, or naming untrusted types."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(model, directory: Path, extra: dict | None = None) -> Path:
+    """Write ``model.skops`` and its manifest into ``directory`` (each written whole, then renamed)."""
+    import skops.io as sio
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / MODEL_FILE
+    partial = path.with_name(f".{MODEL_FILE}.tmp")
+    sio.dump(model, partial)
+    partial.replace(path)
+    manifest = {"file": MODEL_FILE, "format": "skops", "sha256": file_sha256(path), **(extra or {})}
+    write_text_atomic(directory / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    for stale in ("model.joblib",):  # an earlier, pickled format: never left beside a new model
+        (directory / stale).unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def read_manifest(directory: Path) -> dict:
+    """The manifest, checked: valid JSON, the fields loading needs, a file name inside the directory."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise ModelIntegrityError(f"{directory}: no {MANIFEST}; not a model directory")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelIntegrityError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise ModelIntegrityError(f"{path}: expected a JSON object")
+    missing = [key for key in ("file", "sha256") if not isinstance(manifest.get(key), str)]
+    if missing:
+        raise ModelIntegrityError(f"{path}: missing field(s) {', '.join(missing)}")
+    name = manifest["file"]
+    if Path(name).name != name or name in ("", ".", ".."):
+        raise ModelIntegrityError(f"{path}: file {name!r} points outside the model folder; refusing to follow it")
+    if not name.endswith(".skops"):
+        raise ModelIntegrityError(f"{path}: {name!r} is not a skops file; pickled models are not loaded "
+                                  "(they can run code): retrain with `python train.py`")
+    return manifest
+
+
+def load_model(directory: Path, trust: tuple[str, ...] = ()):
+    """Load a model directory without executing code from it.
+
+    ``trust``: further type names to accept (only for a file whose origin you know).
+    """
+    import skops.io as sio
+
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    path = directory / manifest["file"]
+    if not path.is_file():
+        raise ModelIntegrityError(f"{path}: model file named in the manifest is missing")
+    actual = file_sha256(path)
+    if actual != manifest["sha256"]:
+        raise ModelIntegrityError(f"{path}: SHA-256 {actual[:16]}... does not match the manifest "
+                                  f"({manifest['sha256'][:16]}...); the file is damaged or was replaced")
+    try:
+        named = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # not a skops archive at all
+        raise ModelIntegrityError(f"{path}: not a readable skops file ({exc})") from None
+    untrusted = sorted(set(named) - set(TRUSTED_TYPES) - set(trust))
+    if untrusted:
+        raise ModelIntegrityError(f"{path}: names types outside the allow-list, refusing to load it: "
+                                  f"{', '.join(untrusted[:8])} (pass trust=... only if you know where the file is from)")
+    return sio.load(path, trusted=list(named))
