@@ -8,7 +8,8 @@
 3. Chinese when Han characters make up at least ``ZH_MIN_HAN_SHARE`` of the letters.
    One Han character is a word while a Latin word takes about five letters, so
    ``第1条 2023-2025年 GDP 5.2%, CPI`` (3 Han of 9 letters) is Chinese.
-4. Otherwise the language identifier py3langid decides (``"en"``, ``"fr"``, ...).
+4. Otherwise the language identifier py3langid decides among ``LANGUAGES`` (widely
+   written languages: unrestricted, it calls short English sentences Nigerian Pidgin).
 
 ``is_chinese(text)`` is rule 3 alone: the cheap test a tokenizer needs.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 
 SAMPLE_CHARS = 2000
+LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "ru", "ja", "ko", "ar", "zh", "pl", "sv", "da", "fi", "no",
+             "cs", "tr", "vi", "id", "el", "hu", "ro", "he", "th", "uk", "hi")
 ZH_MIN_HAN_SHARE = 0.2
 HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")
 LETTER = re.compile(r"[^\W\d_]")
@@ -40,7 +43,6 @@ def detect_lang(text: str) -> str:
         return "und"
     if share >= ZH_MIN_HAN_SHARE:
         return "zh"
-    import py3langid
+    from py3langid.langid import rank
 
-    lang, _ = py3langid.classify(text[:SAMPLE_CHARS])
-    return lang
+    return next(lang for lang, _ in rank(text[:SAMPLE_CHARS]) if lang in LANGUAGES)

@@ -31,7 +31,11 @@ def decode_text(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:200_000]).best()
+    matches = from_bytes(data[:200_000])
+    best = matches.best()
+    if best is not None:
+        # Short texts leave the detector undecided between CJK codecs: among equally good ones, prefer Chinese.
+        best = next((m for m in matches if m.chaos <= best.chaos and m.encoding in LEGACY_CHINESE), best)
     if best is None:
         raise InputError("unknown text encoding (not UTF-8, UTF-16 or a detectable legacy encoding)")
     encoding = best.encoding.lower().replace("-", "_")
