@@ -85,7 +85,7 @@ def test_input_columns_named_like_provenance_do_not_overwrite_it():
     ("empty.tar", make_tar({}, mode="w"), "empty archive"),
     ("header.csv", b"id,text\n", "no rows"),
     ("stip.csv", b"InitiativeID|NameEnglish|ShortDescription\nInitiativeID|Name|Short description\n", "no records"),
-])
+], ids=["zip", "tar", "csv", "stip"])
 def test_empty_containers_and_tables_are_error_rows(tmp_path, name, data, reason):
     assert_kept_and_failed(batch(tmp_path, name, data), name, reason)
 
@@ -256,7 +256,7 @@ def test_one_budget_for_all_levels_of_one_input(tmp_path):
     ("bomb.tar.gz", lambda: make_tar({"zeros.txt": b"0" * 30_000_000}, mode="w:gz")),
     ("bomb.tar.bz2", lambda: make_tar({"zeros.txt": b"0" * 30_000_000}, mode="w:bz2")),
     ("bomb.csv.gz", lambda: __import__("gzip").compress(b"id,text\n" + b"0" * 30_000_000)),
-])
+], ids=["tar.gz", "tar.bz2", "csv.gz"])
 def test_every_compressed_container_has_the_ratio_guard(tmp_path, name, make):
     rows = batch(tmp_path, name, make())
     assert rows["good.txt"][0] == "ok"

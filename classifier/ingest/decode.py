@@ -56,7 +56,8 @@ def _utf16_without_bom(data: bytes) -> str | None:
     if len(data) % 2 or b"\x00" not in head:
         return None
     even, odd = head[0::2].count(0), head[1::2].count(0)
-    codec = "utf-16-le" if odd > 4 * max(even, 1) else "utf-16-be" if even > 4 * max(odd, 1) else None
+    # ASCII characters put their NUL on one side; Han characters (U+4E00 ...) rarely add one on the other.
+    codec = "utf-16-le" if odd >= 2 * max(even, 1) else "utf-16-be" if even >= 2 * max(odd, 1) else None
     if codec is None:
         return None
     try:

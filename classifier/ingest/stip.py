@@ -65,8 +65,8 @@ def stip_documents(table: pd.DataFrame, rel: str, corpus: str) -> list[Document]
     flag_cols = [c for c in table.columns if _FLAG.match(c)]
     # Tags are per instrument row; an initiative carries a tag if any of its instruments does.
     flagged = (table[flag_cols] == "1").groupby(table["InitiativeID"], sort=False).any()
-    flag_names = np.array(flag_cols)
-    flags_of = {uri: ";".join(sorted(flag_names[row])) for uri, row in zip(flagged.index, flagged.to_numpy())}
+    flag_names = np.array(flag_cols, dtype=object)
+    flags_of = {uri: ";".join(sorted(flag_names[row.astype(bool)])) for uri, row in zip(flagged.index, flagged.to_numpy())}
     # Plain dicts: pandas sub-frames per initiative made this stage 20x slower.
     records: dict[str, list[dict]] = {}
     for record in table[[c for c in _WANTED if c in table.columns]].to_dict("records"):
