@@ -132,9 +132,9 @@ def test_offsets_point_into_the_normalised_document_text():
 # ---------------------------------------------------------------- folders, archives and hostile input
 
 
-def make_zip(members: dict) -> bytes:
+def make_zip(members: dict, method=zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", method) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()

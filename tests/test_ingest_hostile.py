@@ -3,7 +3,6 @@ import io
 import json
 import os
 import struct
-import tarfile
 import zipfile
 
 import pandas as pd
@@ -233,18 +232,10 @@ def test_bad_rows_are_rejected_alone_naming_the_line():
 # ---------------------------------------------------------------- bombs
 
 
-def zip_of(members: dict, method=zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", method) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_one_budget_for_all_levels_of_one_input(tmp_path):
     small = Limits(max_input_bytes=3_500_000, max_file_bytes=3_000_000)
     text = bytes(range(32, 127)) * 10_000  # ~1 MB, barely compressible
-    nested = zip_of({"inner.zip": zip_of({"a.txt": text, "b.txt": text}), "c.txt": text, "d.txt": text, "e.txt": text},
+    nested = make_zip({"inner.zip": make_zip({"a.txt": text, "b.txt": text}), "c.txt": text, "d.txt": text, "e.txt": text},
                     zipfile.ZIP_STORED)
     rows = batch(tmp_path, "nested.zip", nested, limits=small)
     assert any("size budget exhausted" in e for s, e in rows.values())
@@ -264,5 +255,5 @@ def test_every_compressed_container_has_the_ratio_guard(tmp_path, name, make):
 
 
 def test_docx_bomb_is_refused_before_python_docx_opens_it(tmp_path):
-    bomb = zip_of({"[Content_Types].xml": b"<Types/>", "word/document.xml": b" " * 50_000_000})
+    bomb = make_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b" " * 50_000_000})
     assert_kept_and_failed(batch(tmp_path, "bomb.docx", bomb), "bomb.docx", "bomb guard")
