@@ -5,7 +5,8 @@ Schema (every column always present, in this order; further document metadata fo
 =============  ==============================================================
 corpus         corpus name (``oecd``, ``cn``, ...)
 source         the file, table row (``file#key``) or archive member (``a.zip!m``)
-doc_id         stable document id, derived from source identity (not row order)
+doc_id         stable document id, derived from source identity (not row order;
+               rule in ``classifier.ingest.ids``)
 measure_id     ``{doc_id}#{order}``; empty on error rows
 order          position of the measure in its document (0-based); -1 on error rows
 lang           language of the measure (ISO 639-1, ``und`` when unknown)
@@ -15,7 +16,9 @@ start, end     character offsets of the measure in the normalised document text
 section        heading the measure stands under (chapter, section), or empty
 title ...      document metadata: title, country, country_code, year, wave,
                organisation, category, initiative_id, stip_tags,
-               instrument_types, sme_targeted, ...
+               instrument_types, sme_targeted, kind (law, stip or text) ...
+               An input table's own columns named like a core column are kept
+               as ``input_<name>``; provenance always comes from the reader.
 status         ``ok``, ``skipped`` (not a document) or ``failed``
 error          empty for good rows, the reason on error rows
 =============  ==============================================================
@@ -31,19 +34,20 @@ from typing import Callable, Iterable, Iterator
 import pandas as pd
 
 from .documents import OK, Document
-from .ingest import DEFAULT_LIMITS, Limits, iter_documents, parse_spec
-from .segment import detect_lang, segment_document
+from .ingest import DEFAULT_LIMITS, Limits, iter_specs
+from .language import detect_lang
+from .segment import segment_document
 
 CORE_COLUMNS = ["corpus", "source", "doc_id", "measure_id", "order", "lang", "doc_lang", "text", "start", "end", "section"]
 META_COLUMNS = ["title", "country", "country_code", "year", "wave", "organisation", "category",
-                "initiative_id", "stip_tags", "instrument_types", "sme_targeted"]
+                "initiative_id", "stip_tags", "instrument_types", "sme_targeted", "kind"]
 TAIL_COLUMNS = ["status", "error"]
 
 
 def document_rows(doc: Document) -> list[dict]:
     """The corpus rows of one document: its measures, or one error row."""
     meta = {k: v for k, v in doc.meta.items() if k not in ("lang",)}
-    base = {"corpus": doc.corpus, "source": doc.source, "doc_id": doc.doc_id, **meta}
+    base = {**meta, "corpus": doc.corpus, "source": doc.source, "doc_id": doc.doc_id, "kind": doc.kind}
     if doc.status != OK:
         return [{**base, "measure_id": "", "order": -1, "lang": "und", "doc_lang": "und", "text": "",
                  "start": -1, "end": -1, "section": "", "status": doc.status, "error": doc.error}]
@@ -117,13 +121,11 @@ def iter_corpus_rows(
     on_input: Callable[[str], None] | None = None,
 ) -> Iterator[list[dict]]:
     """Rows per document for every ``PATH`` or ``NAME=PATH`` spec, streamed."""
-    for spec in specs:
-        corpus, path = parse_spec(spec)
-        for doc in iter_documents(path, corpus, limits, on_input):
-            rows = document_rows(doc)
-            if summary is not None:
-                summary.add(doc, rows)
-            yield rows
+    for doc in iter_specs(specs, limits, on_input):
+        rows = document_rows(doc)
+        if summary is not None:
+            summary.add(doc, rows)
+        yield rows
 
 
 def build_corpus(specs: Iterable[str], limits: Limits = DEFAULT_LIMITS, summary: IngestSummary | None = None,
@@ -154,7 +156,7 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return pd.read_json(path, lines=True, dtype=False)
+        return pd.read_json(path, lines=True, dtype={"doc_id": str, "source": str, "corpus": str})
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 

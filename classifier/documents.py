@@ -26,6 +26,11 @@ def normalise_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
+def document_id(corpus: str, source: str) -> str:
+    """``{corpus}/{source}``, or ``{corpus}#key`` for a row of an in-memory table (rule: ``ingest.ids``)."""
+    return f"{corpus}{source}" if source.startswith("#") else f"{corpus}/{source}"
+
+
 @dataclass
 class Segment:
     """A span of a document's text that is known in advance to be one measure (e.g. a STIP field)."""
@@ -33,6 +38,7 @@ class Segment:
     start: int
     end: int
     section: str = ""
+    lang: str = ""  # known language of the span (e.g. rebuilt from a corpus table), else detected
 
 
 @dataclass
@@ -51,7 +57,7 @@ class Document:
 
     @classmethod
     def failure(cls, corpus: str, source: str, reason: str, status: str = FAILED) -> "Document":
-        return cls(corpus=corpus, source=source, doc_id=f"{corpus}:{source}", status=status, error=reason)
+        return cls(corpus=corpus, source=source, doc_id=document_id(corpus, source), status=status, error=reason)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from .language import is_chinese
 from .segment import CJK
 
 LEXICON_FILE = "lexicon.csv"
@@ -49,9 +50,9 @@ def spacy_pipeline(lang: str):
 
 
 def text_lang(text: str) -> str:
-    """Which tokenizer a text needs: Chinese script or not (cheaper than full language id)."""
-    sample = text[:300]
-    return "zh" if len(CJK.findall(sample)) * 5 >= len(sample.replace(" ", "")) else "en"
+    """Which tokenizer (and decision thresholds) a text needs: ``zh`` by the package's one language
+    rule (:func:`classifier.language.is_chinese`), else ``en``."""
+    return "zh" if is_chinese(text) else "en"
 
 
 def tokenize(texts: Sequence[str], batch_size: int = 256) -> list[list[str]]:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 from .documents import Document, Measure
+from .language import HAN as CJK  # noqa: F401  (featurize imports it from here)
+from .language import detect_lang, is_chinese
 
 # Longer multi-paragraph units are split back into paragraphs: a 5,000-character
 # "point" of a work report is a chapter, not one provision.
@@ -19,36 +21,22 @@ MAX_MEASURE_CHARS = 1500
 HEADING_MAX_CHARS = {"zh": 40, "en": 90}
 LEAD_SENTENCE_MAX_CHARS = {"zh": 20, "en": 0}
 
-_ZH_NUM = "一二三四五六七八九十百千零〇两"
+ZH_NUM = "一二三四五六七八九十百千零〇两"
 ZH_PATTERNS = {
-    "chapter": re.compile(rf"^(?:#+\s|第[{_ZH_NUM}\d]+[编章节](?:\s|　|$))"),
-    "article": re.compile(rf"^第[{_ZH_NUM}\d]+条(?:之[{_ZH_NUM}]+)?(?:\s|　|$)"),
-    "point1": re.compile(rf"^[{_ZH_NUM}]+[、．.]"),
-    "point2": re.compile(rf"^[（(][{_ZH_NUM}]+[）)]"),
+    "chapter": re.compile(rf"^(?:#+\s|第[{ZH_NUM}\d]+[编章节](?:\s|　|$))"),
+    "article": re.compile(rf"^第[{ZH_NUM}\d]+条(?:之[{ZH_NUM}]+)?(?:\s|　|$)"),
+    "point1": re.compile(rf"^[{ZH_NUM}]+[、．.]"),
+    "point2": re.compile(rf"^[（(][{ZH_NUM}]+[）)]"),
     "point3": re.compile(r"^\d{1,2}[、．.](?!\d)"),
     "point4": re.compile(r"^(?:[（(]\d{1,2}[）)]|[①-⑳])"),
 }
 EN_ITEM = re.compile(r"^(?:[-*•·▪◦‣]\s+|\d{1,2}[.)]\s+|\(?[a-z]\)\s+|\(?[ivx]{1,4}\)\s+)", re.IGNORECASE)
 SENTENCE_END = tuple("。；;！？!?.:：")
-CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
-LETTER = re.compile(r"[^\W\d_]")
-
-
-# ---------------------------------------------------------------- language
-
-
-def detect_lang(text: str) -> str:
-    """ISO 639-1 code; Chinese is decided by script share, which is exact where models hesitate."""
-    sample = text[:2000]
-    letters = LETTER.findall(sample)
-    if not letters:
-        return "und"
-    if len(CJK.findall(sample)) / len(letters) >= 0.2:
-        return "zh"
-    import py3langid
-
-    lang, _ = py3langid.classify(sample)
-    return lang
+# spaCy refuses texts over nlp.max_length (1,000,000 characters, error E088); a measure
+# longer than this is cut at sentence ends well below it.
+MAX_MEASURE_HARD_CHARS = 100_000
+SENTENCE_BREAK = re.compile(r"(?<=[。；！？!?;])|(?<=\.)\s")
+FOREIGN_LINE_MIN_LETTERS = 20  # a shorter Latin line inside Chinese text is a name or a term, not a paragraph
 
 
 # ---------------------------------------------------------------- lines
@@ -148,6 +136,9 @@ def segment_chinese(text: str, body_start: int = 0) -> list[Measure]:
                 builder.heading(line)
             else:
                 builder.start(line)
+        elif _is_foreign_paragraph(line):
+            builder.start(line)  # an English paragraph in a Chinese text is a measure of its own language
+            builder.close()
         elif builder.open and (split_at == {"article"} or not line.after_blank):
             # A further paragraph of the same article; in notices, points continue only
             # without a blank line (a closing clause after a blank line stands alone).
@@ -158,6 +149,10 @@ def segment_chinese(text: str, body_start: int = 0) -> list[Measure]:
             builder.start(line)  # preamble and unnumbered paragraphs are measures of their own
             builder.close()
     return builder.measures()
+
+
+def _is_foreign_paragraph(line: Line) -> bool:
+    return not is_chinese(line.text) and sum(ch.isalpha() for ch in line.text) >= FOREIGN_LINE_MIN_LETTERS
 
 
 def segment_english(text: str) -> list[Measure]:
@@ -200,11 +195,12 @@ def _blocks(text: str) -> list[list[Line]]:
 def segment_document(doc: Document) -> list[Measure]:
     """The measures of one readable document, in reading order."""
     if doc.segments is not None:
-        return [
+        measures = [
             Measure(order=i, start=s.start, end=s.end, text=doc.text[s.start : s.end],
-                    lang=doc.meta.get("lang") or detect_lang(doc.text[s.start : s.end]), section=s.section)
+                    lang=s.lang or doc.meta.get("lang") or detect_lang(doc.text[s.start : s.end]), section=s.section)
             for i, s in enumerate(doc.segments)
         ]
+        return split_long_measures(measures)
     lang = doc.meta.get("lang") or detect_lang(doc.text)
     if lang == "zh":
         body_start = 0
@@ -218,4 +214,23 @@ def segment_document(doc: Document) -> list[Measure]:
         # All headings (e.g. a one-line text): the whole text is the one measure rather than nothing.
         start = len(doc.text) - len(doc.text.lstrip())
         measures = [Measure(0, start, len(doc.text.rstrip()), doc.text.strip(), lang)]
-    return measures
+    return split_long_measures(measures)
+
+
+def split_long_measures(measures: list[Measure], limit: int = MAX_MEASURE_HARD_CHARS) -> list[Measure]:
+    """Measures over ``limit`` characters cut at the last sentence end before it (else at ``limit``)."""
+    if all(m.end - m.start <= limit for m in measures):
+        return measures
+    out = []
+    for m in measures:
+        start = m.start
+        while m.end - start > limit:
+            window = m.text[start - m.start : start - m.start + limit]
+            ends = [b.end() for b in SENTENCE_BREAK.finditer(window) if b.end() > 0]
+            cut = start + (ends[-1] if ends and ends[-1] > limit // 2 else limit)
+            out.append(Measure(0, start, cut, m.text[start - m.start : cut - m.start], m.lang, m.section))
+            start = cut
+        out.append(Measure(0, start, m.end, m.text[start - m.start :], m.lang, m.section))
+    for order, measure in enumerate(out):
+        measure.order = order
+    return out

@@ -27,9 +27,10 @@ import pandas as pd
 
 from .aggregate import aggregate_document
 from .corpus import document_rows, is_about_smes
-from .documents import OK, Document, normalise_text
 from .codebook import LABELS, ORIENTATIONS
+from .documents import OK, Document
 from .featurize import text_lang
+from .ingest import documents_from_table
 from .persist import load_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -137,21 +138,7 @@ def classified_whole(doc: Document) -> bool:
 
 
 def documents_from_texts(texts: Sequence[str] | pd.DataFrame, corpus: str = "input") -> list[Document]:
-    frame = texts if isinstance(texts, pd.DataFrame) else pd.DataFrame({"text": list(texts)})
-    ids = frame["id"].astype(str).tolist() if "id" in frame else [str(i) for i in range(len(frame))]
-    docs = []
-    for i, (key, row) in enumerate(zip(ids, frame.to_dict("records"))):
-        text = normalise_text(str(row.get("text") or ""))
-        meta = {"input_id": key, "title": row.get("title") or ""}
-        if row.get("lang"):
-            meta["lang"] = row["lang"]
-        if not text.strip():
-            doc = Document.failure(corpus, f"#{key}", "empty text")
-            doc.meta = meta
-            docs.append(doc)
-            continue
-        docs.append(Document(corpus=corpus, source=f"#{key}", doc_id=f"{corpus}#{key}", text=text, meta=meta))
-    return docs
+    return documents_from_table(texts, corpus=corpus)  # the one id rule: classifier.ingest.ids
 
 
 def ood_reason(text: str, lang: str, coverage: float) -> str:
