@@ -47,8 +47,10 @@ class DocumentBar:
     def __init__(self, bar: Progress, name: str):
         self.bar, self.name = bar, name
         self.task = bar.add_task(f"{name}: counting documents", total=None, current="")
+        self.started = False
 
     def start(self, documents: int, kept: int) -> None:
+        self.started = True
         kept_note = f" ({kept:,} of {documents:,} kept from the interrupted run)" if kept else ""
         self.bar.update(self.task, total=documents - kept, description=f"{self.name}: documents{kept_note}")
 
@@ -57,6 +59,25 @@ class DocumentBar:
 
     def hide(self) -> None:
         self.bar.update(self.task, visible=False)
+
+
+@contextlib.contextmanager
+def tagging_bar(name: str):
+    """The document bar of a tagging run, gone when the run had nothing to do; a run that cannot start
+    (changed inputs, locked or invalid output, tampered model) is an error with exit code 2."""
+    from .batch import RunError
+    from .classify import ModelIntegrityError
+
+    with progress_bar() as bar:
+        documents = DocumentBar(bar, name)
+        try:
+            yield documents
+        except (ModelIntegrityError, RunError) as exc:
+            documents.hide()
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(code=2)
+        if not documents.started:
+            documents.hide()
 
 
 def command_line(*extra: str) -> str:
@@ -141,27 +162,17 @@ def tag(
     Results go to the output (standard output with --out -); progress and the summary go to standard error.
     Ctrl-C or SIGTERM stops the run within seconds (exit code 130/143); --resume continues it.
     """
-    from .batch import RunError, run_tagging
-    from .classify import ModelIntegrityError
+    from .batch import run_tagging
 
     if engine not in ("local", "dask"):
         raise typer.BadParameter("--engine must be local or dask")
     kept, again = ((f"nothing was written", f"run again: {command_line()}") if out == "-" else
                    (f"finished chunks are kept in {out}.parts", f"resume with: {command_line('--resume')}"))
-    with stops_cleanly(kept, again):
-        with progress_bar() as bar:
-            documents = DocumentBar(bar, "tag")
-            try:
-                summary = run_tagging(list(inputs), out, chunk_size=chunk_size, jobs=jobs, resume=resume,
-                                      with_measures=measures, model_path=str(model) if model else None, engine=engine,
-                                      scheduler=scheduler, keep_parts=keep_parts, on_start=documents.start,
-                                      on_chunk=documents.advance)
-            except (ModelIntegrityError, RunError) as exc:
-                documents.hide()
-                console.print(f"[red]error:[/] {exc}")
-                raise typer.Exit(code=2)
-            if summary.reused:
-                documents.hide()
+    with stops_cleanly(kept, again), tagging_bar("tag") as documents:
+        summary = run_tagging(list(inputs), out, chunk_size=chunk_size, jobs=jobs, resume=resume,
+                              with_measures=measures, model_path=str(model) if model else None, engine=engine,
+                              scheduler=scheduler, keep_parts=keep_parts, on_start=documents.start,
+                              on_chunk=documents.advance)
     if summary.reused:
         console.print(f"{out} is up to date for these inputs and settings: reused, nothing tagged")
     console.print(f"inputs: {summary.documents:,} = tagged {summary.tagged:,} + error rows {summary.errors:,}"
@@ -233,7 +244,7 @@ def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Optional[Pat
     """
     import pandas as pd
 
-    from .batch import RunError, RunMismatch, measures_path, run_tagging
+    from .batch import RunMismatch, measures_path, run_tagging
 
     path = Path(path)
     if path.is_file() and path.suffix == ".parquet":
@@ -242,8 +253,7 @@ def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Optional[Pat
             sibling = measures_path(path)
             return frame, pd.read_parquet(sibling) if sibling.exists() else None
     target = out / "tagged" / f"{name}.parquet"
-    with progress_bar() as bar:
-        documents = DocumentBar(bar, f"tag {name}")
+    with tagging_bar(f"tag {name}") as documents:
 
         def tag_corpus(resume: bool):
             return run_tagging([f"{name}={path}"], target, jobs=jobs, resume=resume, with_measures=True,
@@ -251,17 +261,10 @@ def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Optional[Pat
                                on_chunk=documents.advance)
 
         try:
-            try:
-                summary = tag_corpus(resume=True)
-            except RunMismatch:
-                console.print(f"{name}: inputs or settings changed since {target} was tagged: tagging again")
-                summary = tag_corpus(resume=False)
-        except RunError as exc:
-            documents.hide()
-            console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(code=2)
-        if summary.reused:
-            documents.hide()
+            summary = tag_corpus(resume=True)
+        except RunMismatch:
+            console.print(f"{name}: inputs or settings changed since {target} was tagged: tagging again")
+            summary = tag_corpus(resume=False)
     if summary.reused:
         console.print(f"{name}: reusing {target} (tagged from the same inputs and settings)")
     return pd.read_parquet(target), pd.read_parquet(measures_path(target))
