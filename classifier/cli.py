@@ -1,10 +1,14 @@
 """The ``classifier`` command: thin shells over the library, with progress and readable errors."""
 from __future__ import annotations
 
+import contextlib
+import shlex
+import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -12,6 +16,17 @@ from rich.table import Table
 from . import corpus as corpus_table
 from .ingest import count_inputs, parse_spec
 
+class Command(typer.core.TyperCommand):
+    """A command whose --help, like every flag, shows no value type (typer 0.29 shows ``<bool>``)."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = FLAG
+        return option
+
+
+FLAG = ""  # metavar of boolean flags: they take no value, so the help shows none
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="Classify SME network policies (zh/en) against the codebook.")
 console = Console(stderr=True)
 
@@ -26,20 +41,81 @@ def progress_bar() -> Progress:
                     TextColumn("{task.fields[current]}", style="dim"), console=console, transient=False)
 
 
-@app.command()
+class DocumentBar:
+    """One progress bar over documents: while the inputs are counted, then over what is left to tag."""
+
+    def __init__(self, bar: Progress, name: str):
+        self.bar, self.name = bar, name
+        self.task = bar.add_task(f"{name}: counting documents", total=None, current="")
+        self.started = False
+
+    def start(self, documents: int, kept: int) -> None:
+        self.started = True
+        kept_note = f" ({kept:,} of {documents:,} kept from the interrupted run)" if kept else ""
+        self.bar.update(self.task, total=documents - kept, description=f"{self.name}: documents{kept_note}")
+
+    def advance(self, result: dict) -> None:
+        self.bar.update(self.task, advance=result["documents"], current=f"chunk {result['index']}")
+
+    def hide(self) -> None:
+        self.bar.update(self.task, visible=False)
+
+
+@contextlib.contextmanager
+def tagging_bar(name: str):
+    """The document bar of a tagging run, gone when the run had nothing to do; a run that cannot start
+    (changed inputs, locked or invalid output, tampered model) is an error with exit code 2."""
+    from .batch import RunError
+    from .persist import ModelIntegrityError
+
+    with progress_bar() as bar:
+        documents = DocumentBar(bar, name)
+        try:
+            yield documents
+        except (ModelIntegrityError, RunError) as exc:
+            documents.hide()
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(code=2)
+        if not documents.started:
+            documents.hide()
+
+
+def command_line(*extra: str) -> str:
+    """The command as the user typed it, plus ``extra`` options it did not have (to resume it)."""
+    prog = "python -m classifier" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name
+    args = sys.argv[1:] + [option for option in extra if option not in sys.argv[1:]]
+    return f"{prog} {shlex.join(args)}"
+
+
+@contextlib.contextmanager
+def stops_cleanly(kept: str, again: str):
+    """Ctrl-C and SIGTERM stop the command: bars close (they sit inside), one line on stderr says what is kept
+    and how to continue, and the exit code says which signal (130, 143)."""
+    from .batch import Interrupted, stop_signals_raise
+
+    with stop_signals_raise():
+        try:
+            yield
+        except Interrupted as exc:
+            print(f"interrupted by {exc}: {kept}; {again}", file=sys.stderr, flush=True)
+            raise typer.Exit(code=exc.exit_code)
+
+
+@app.command(cls=Command)
 def ingest(
     paths: List[str] = typer.Argument(..., help="PATH or NAME=PATH: files, folders, archives, STIP exports, tables"),
     out: Path = typer.Option(..., "--out", "-o", help="Corpus table to write (.parquet, .jsonl or .csv)"),
-    keep_going: bool = typer.Option(False, "--keep-going", help="Exit 0 even if some inputs failed"),
+    keep_going: bool = typer.Option(False, "--keep-going", metavar=FLAG, help="Exit 0 even if some inputs failed"),
 ) -> None:
     """Read policy documents and split them into measures (one row per measure)."""
     summary = corpus_table.IngestSummary()
-    total = sum(count_inputs(parse_spec(p)[1]) for p in paths)
-    with progress_bar() as bar:
-        task = bar.add_task("ingest", total=total, current="")
-        frame = corpus_table.build_corpus(
-            paths, summary=summary, on_input=lambda name: bar.update(task, advance=1, current=name[-60:]))
-    corpus_table.write_table(frame, out)
+    with stops_cleanly(f"nothing was written to {out}", f"run again: {command_line()}"):
+        total = sum(count_inputs(parse_spec(p)[1]) for p in paths)
+        with progress_bar() as bar:
+            task = bar.add_task("ingest: inputs", total=total, current="")
+            frame = corpus_table.build_corpus(
+                paths, summary=summary, on_input=lambda name: bar.update(task, advance=1, current=name[-60:]))
+        corpus_table.write_table(frame, out)
     print_ingest_summary(summary, out)
     if summary.failed and not keep_going:
         raise typer.Exit(code=1)
@@ -60,56 +136,64 @@ def print_ingest_summary(summary: corpus_table.IngestSummary, out: Path) -> None
         console.print(f"  ... and {len(summary.errors) - 20} more (see the 'error' column)")
 
 
-@app.command()
+@app.command(cls=Command)
 def tag(
-    inputs: List[str] = typer.Argument(..., help="Files, folders, archives, STIP exports, tables, JSONL {id,text}, or - for stdin"),
-    out: Path = typer.Option(..., "--out", "-o", help="Output: .parquet, .csv or .jsonl (one row per document)"),
-    measures: bool = typer.Option(False, "--measures", help="Also write one row per measure (OUT.measures.EXT)"),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes"),
-    chunk_size: int = typer.Option(200, "--chunk-size", min=1, help="Documents per chunk (bounds memory)"),
-    resume: bool = typer.Option(False, "--resume", help="Continue a killed run: finished chunks are kept"),
-    engine: str = typer.Option("local", "--engine", help="local or dask"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (with --engine dask)"),
+    inputs: List[str] = typer.Argument(
+        ..., help="Files, folders, archives, STIP exports, tables, JSONL {id,text}, or - for one document on stdin "
+                  "(its measures are separated by blank lines; lines without a blank line between them are one measure)"),
+    out: str = typer.Option(..., "--out", "-o", help="Output: .parquet, .csv or .jsonl (one row per document); "
+                                                     "- writes JSON Lines to standard output"),
+    measures: bool = typer.Option(False, "--measures", metavar=FLAG, help="Also write one row per measure (OUT.measures.EXT)"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes tagging chunks in parallel "
+                                                            "(each loads the model: about 0.5 GB)"),
+    chunk_size: int = typer.Option(200, "--chunk-size", min=1, help="Documents per chunk: the unit of work, "
+                                                                    "of memory and of resume"),
+    resume: bool = typer.Option(False, "--resume", metavar=FLAG, help="Continue a stopped or killed run on the same "
+                                "inputs: finished chunks are kept"),
+    keep_parts: bool = typer.Option(False, "--keep-parts", metavar=FLAG, help="Keep the OUT.parts/ folder of finished "
+                                    "chunks after success (removed by default)"),
+    engine: str = typer.Option("local", "--engine", help="local (worker processes) or dask (a cluster)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (with --engine dask; "
+                                            "without it the run starts a local cluster of --jobs workers)"),
     model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default models/default)"),
 ) -> None:
-    """Tag documents with network types, primary type, orientation, scores and evidence."""
-    from .batch import count_documents, run_tagging
-    from .persist import ModelIntegrityError
+    """Tag documents with network types, primary type, orientation, scores and evidence.
+
+    Results go to the output (standard output with --out -); progress and the summary go to standard error.
+    Ctrl-C or SIGTERM stops the run within seconds (exit code 130/143); --resume continues it.
+    """
+    from .batch import run_tagging
 
     if engine not in ("local", "dask"):
         raise typer.BadParameter("--engine must be local or dask")
-    with progress_bar() as bar:
-        task = bar.add_task("tag", total=None, current="counting documents")
-        bar.update(task, total=count_documents(list(inputs)))
-
-        def advance(result: dict) -> None:
-            bar.update(task, advance=result["documents"], current=f"chunk {result['index']}")
-
-        try:
-            summary = run_tagging(list(inputs), out, chunk_size=chunk_size, jobs=jobs, resume=resume,
-                                  with_measures=measures, model_path=str(model) if model else None,
-                                  engine=engine, scheduler=scheduler, on_chunk=advance)
-        except (ModelIntegrityError, ValueError) as exc:
-            console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(code=2)
+    kept, again = ((f"nothing was written", f"run again: {command_line()}") if out == "-" else
+                   (f"finished chunks are kept in {out}.parts", f"resume with: {command_line('--resume')}"))
+    with stops_cleanly(kept, again), tagging_bar("tag") as documents:
+        summary = run_tagging(list(inputs), out, chunk_size=chunk_size, jobs=jobs, resume=resume,
+                              with_measures=measures, model_path=str(model) if model else None, engine=engine,
+                              scheduler=scheduler, keep_parts=keep_parts, on_start=documents.start,
+                              on_chunk=documents.advance)
+    if summary.reused:
+        console.print(f"{out} is up to date for these inputs and settings: reused, nothing tagged")
     console.print(f"inputs: {summary.documents:,} = tagged {summary.tagged:,} + error rows {summary.errors:,}"
-                  f" ({summary.measures:,} measures; chunks run {summary.chunks_done}, resumed {summary.chunks_skipped}) -> {out}")
+                  f" ({summary.measures:,} measures; chunks run {summary.chunks_done}, resumed {summary.chunks_skipped})"
+                  f" -> {'standard output' if out == '-' else out}")
 
 
-@app.command()
+@app.command(cls=Command)
 def report(
     corpus: List[str] = typer.Option([], "--corpus", "-c", help="NAME=PATH: anything ingest/tag reads, or a tagged table"),
     out: Path = typer.Option(Path("report"), "--out", "-o", help="Output folder"),
     unit: str = typer.Option("documents", "--unit", help="documents or measures"),
-    sme_only: bool = typer.Option(False, "--sme-only", help="Only SME-targeted documents"),
+    sme_only: bool = typer.Option(False, "--sme-only", metavar=FLAG, help="Only SME-targeted documents"),
     country: List[str] = typer.Option([], "--country", help="Keep these countries (name or code); repeatable"),
-    year_from: Optional[int] = typer.Option(None, "--year-from"),
-    year_to: Optional[int] = typer.Option(None, "--year-to"),
+    year_from: Optional[int] = typer.Option(None, "--year-from", help="Keep documents from this year on"),
+    year_to: Optional[int] = typer.Option(None, "--year-to", help="Keep documents up to this year"),
     wave: List[int] = typer.Option([], "--wave", help="STIP survey wave(s)"),
     lang: List[str] = typer.Option([], "--lang", help="Keep these document languages"),
     replicates: int = typer.Option(1000, "--bootstrap", help="Bootstrap replicates"),
-    seed: int = typer.Option(0, "--seed"),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the bootstrap (same seed, same intervals)"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes tagging corpora that are not tagged yet"),
     model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default models/default)"),
 ) -> None:
     """Category shares per corpus with intervals, error correction, comparison, charts and report.html."""
@@ -122,8 +206,9 @@ def report(
     specs, illustrative = default_report_corpora(corpus)
     out.mkdir(parents=True, exist_ok=True)
     tagged = {}
-    for name, path in specs.items():
-        tagged[name] = load_or_tag(name, path, out, jobs, model)
+    with stops_cleanly(f"finished chunks are kept in {out / 'tagged'}", f"resume with: {command_line()}"):
+        for name, path in specs.items():
+            tagged[name] = load_or_tag(name, path, out, jobs, model)
     filters = rep.Filters(sme_only, tuple(country), year_from, year_to, tuple(wave), tuple(lang))
     rates = rep.error_rates_from_model(model_dir(model), unit)
     result, units = rep.build_report(tagged, unit, filters, rates, replicates, seed, illustrative)
@@ -152,10 +237,14 @@ def default_report_corpora(specs: List[str]) -> tuple[dict, bool]:
 
 
 def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Optional[Path]):
-    """A tagged table (with its .measures sibling) is read as it is; anything else is tagged first (resumable)."""
+    """A tagged table (with its .measures sibling) is read as it is; anything else is tagged first.
+
+    The tagging resumes what an interrupted report left, and reuses a table tagged from the same
+    inputs and settings; when the inputs changed, the corpus is tagged again.
+    """
     import pandas as pd
 
-    from .batch import count_documents, measures_path, run_tagging
+    from .batch import RunMismatch, measures_path, run_tagging
 
     path = Path(path)
     if path.is_file() and path.suffix == ".parquet":
@@ -164,10 +253,18 @@ def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Optional[Pat
             sibling = measures_path(path)
             return frame, pd.read_parquet(sibling) if sibling.exists() else None
     target = out / "tagged" / f"{name}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with progress_bar() as bar:
-        task = bar.add_task(f"tag {name}", total=count_documents([f"{name}={path}"]), current="")
-        run_tagging([f"{name}={path}"], target, jobs=jobs, resume=True, with_measures=True,
-                    model_path=str(model) if model else None,
-                    on_chunk=lambda r: bar.update(task, advance=r["documents"], current=f"chunk {r['index']}"))
+    with tagging_bar(f"tag {name}") as documents:
+
+        def tag_corpus(resume: bool):
+            return run_tagging([f"{name}={path}"], target, jobs=jobs, resume=resume, with_measures=True,
+                               model_path=str(model) if model else None, on_start=documents.start,
+                               on_chunk=documents.advance)
+
+        try:
+            summary = tag_corpus(resume=True)
+        except RunMismatch:
+            console.print(f"{name}: inputs or settings changed since {target} was tagged: tagging again")
+            summary = tag_corpus(resume=False)
+    if summary.reused:
+        console.print(f"{name}: reusing {target} (tagged from the same inputs and settings)")
     return pd.read_parquet(target), pd.read_parquet(measures_path(target))

@@ -121,11 +121,11 @@ def test_resume_after_kill_9_tags_every_input_exactly_once(tiny_model, tmp_path)
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parts = tmp_path / "out.jsonl.parts"
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(parts.glob("chunk-*.parquet"))) < 3:
+    while time.time() < deadline and len(list(parts.glob("chunk-*"))) < 3:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    done_before = len(list(parts.glob("chunk-*.parquet")))
+    done_before = len(list(parts.glob("chunk-*")))
     assert 3 <= done_before < 40 and not out.exists()  # killed mid-run
     resumed = subprocess.run([*args, "--resume"], cwd=ROOT, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
@@ -137,7 +137,7 @@ def test_resume_after_kill_9_tags_every_input_exactly_once(tiny_model, tmp_path)
 def test_resume_refuses_parts_of_a_different_run(tiny_model, tmp_path):
     source = tmp_path / "in.jsonl"
     many_docs(source, 4)
-    run_tagging([str(source)], tmp_path / "o.parquet", chunk_size=2, model_path=str(tiny_model))
+    run_tagging([str(source)], tmp_path / "o.parquet", chunk_size=2, model_path=str(tiny_model), keep_parts=True)
     with pytest.raises(ValueError, match="other inputs or settings"):
         run_tagging([str(source)], tmp_path / "o.parquet", chunk_size=3, resume=True, model_path=str(tiny_model))
 
