@@ -4,8 +4,9 @@ A candidate is an evidence item of a tagged document (the label, its measure and
 phrases that triggered it, with offsets) joined to the measure table (``tag --measures``):
 it is kept only if the measure itself carries the label, and it is ranked by the measure's
 own probability, so that a long record whose title happens to say "cluster" does not
-stand for cluster policies. Each passage is shown once in the whole report, cut at a
-sentence or word boundary with an ellipsis, and free of markup.
+stand for cluster policies. Each passage is shown once in the whole report (no two
+excerpts share a run of text), cut at a sentence or word boundary with an ellipsis, and
+free of markup.
 """
 from __future__ import annotations
 
@@ -37,7 +38,6 @@ class Example:
     text: str  # clean excerpt, ellipses included
     phrases: tuple[tuple[int, int], ...]  # offsets in ``text`` of the cues that triggered the label
     probability: float  # the measure's own probability of the label
-    passage: str = ""  # the whole passage, normalised: one passage is shown once
 
 
 # ---------------------------------------------------------------- markup
@@ -147,7 +147,16 @@ def _example(corpus: str, doc, item: dict, measure: dict | None, have_measures: 
         return None
     shown, shown_spans = excerpt(clean, spans, lang)
     source = strip_markup(str(doc.title or doc.doc_id)).strip()
-    return Example(label, corpus, source, lang, shown, tuple(shown_spans), probability, re.sub(r"\W+", "", clean.lower()))
+    return Example(label, corpus, source, lang, shown, tuple(shown_spans), probability)
+
+
+SHINGLE = 24  # characters: a shared run this long means the reader sees the same passage again
+
+
+def _shingles(text: str) -> set[str]:
+    """Overlapping runs of letters and digits: the same text reached through two measures or two copies shares them."""
+    letters = re.sub(r"\W+", "", text.lower())
+    return {letters[i:i + SHINGLE] for i in range(max(len(letters) - SHINGLE + 1, 1))}
 
 
 def evidence_examples(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]],
@@ -157,12 +166,14 @@ def evidence_examples(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None
                   if "evidence" in documents for e in _candidates(name, documents, measures)]
     per_corpus = ceil(per_label / max(len(corpora), 1))
     chosen: dict[str, list[Example]] = {label: [] for label in EXAMPLE_LABELS}
-    used: set[str] = set()
+    shown: set[str] = set()
     for example in sorted(candidates, key=lambda e: -e.probability):
-        key = example.passage
         picked = chosen[example.label]
-        if key in used or len(picked) >= per_label or sum(e.corpus == example.corpus for e in picked) >= per_corpus:
+        if len(picked) >= per_label or sum(e.corpus == example.corpus for e in picked) >= per_corpus:
+            continue
+        shingles = _shingles(example.text)
+        if shingles & shown:
             continue
         picked.append(example)
-        used.add(key)
+        shown |= shingles
     return chosen

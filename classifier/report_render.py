@@ -354,7 +354,7 @@ def e(value) -> str:
 STYLE = (f"body{{font-family:{FONT_STACK};max-width:1100px;margin:2em auto;line-height:1.45;padding:0 1em}}"
          f":lang(zh){{font-family:{ZH_FONT_STACK}}}"
          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;"
-         "vertical-align:top}th{background:#f4f4f4}td.n{text-align:right}"
+         "vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}"
          "mark{background:#ffe08a}.ex{border-left:3px solid #ccc;padding-left:8px;margin:8px 0;font-size:14px}"
          ".warn{background:#fff3cd;padding:8px}.answer{font-size:17px;background:#eef5fb;padding:10px 14px;"
          "border-left:4px solid #2166ac}small{color:#555}")
