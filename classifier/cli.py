@@ -119,8 +119,8 @@ OECD 2023 mapping, and the lead-firm versus network share; all-policy figures st
 
 Without --corpus the corpora are the data directory's oecd/ and cn/ (environment variable CLASSIFIER_DATA,
 default ../shared/data); without a data directory, the illustrative sample corpus in corpus/sample/.
-Tagging the real corpora takes about 3 minutes with --jobs 2 (tagged tables are kept in OUT/tagged/ and
-reused); the whole report about 5 minutes.
+The first run on the real corpora takes about 6 minutes with --jobs 2, most of it tagging; the tagged tables
+are kept in OUT/tagged/ and reused, so later runs take about a minute.
 
 The answer and the table of figures go to standard output; progress and warnings to standard error.
 """

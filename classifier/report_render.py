@@ -137,11 +137,18 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; outputs are ordinary files
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_tables(report: Report, out: Path) -> list[Path]:
@@ -380,7 +387,9 @@ def write_html(report: Report, out: Path, images: list[Path], examples: dict[str
     parts.append("<h2>Charts</h2>")
     for path in images:
         data = base64.b64encode(path.read_bytes()).decode()
-        parts.append(f"<p><img alt='{e(path.stem)}' src='data:image/png;base64,{data}' style='max-width:100%'><br>"
+        width = _display_width(path)
+        parts.append(f"<p><img alt='{e(path.stem)}' src='data:image/png;base64,{data}' "
+                     f"style='max-width:100%;width:{width}px'><br>"
                      f"<small>Vector version: {e(path.with_suffix('.svg').name)}</small></p>")
     parts.append(f"<p>Reference: {e(OECD_2023_SOURCE)}: "
                  + ", ".join(f"{l} {pct(v, 0)}" for l, v in OECD_2023_REFERENCE.items()) + ".</p>")
@@ -389,6 +398,14 @@ def write_html(report: Report, out: Path, images: list[Path], examples: dict[str
     parts.append(_examples(examples))
     parts.append("</body></html>")
     return write_atomic(out / "report.html", "\n".join(parts))
+
+
+def _display_width(png: Path) -> int:
+    """CSS pixels for a chart saved at 150 dpi: the size it was drawn for, not 1.5 times larger."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return round(image.width * 96 / 150)
 
 
 def _scope(report: Report) -> str:
@@ -406,7 +423,7 @@ def _view_table(report: Report, view: View) -> str:
             "<th>network share</th></tr>"]
     for name, corpus in view.corpora.items():
         figures = [corpus.figure(f, c) for f, cats in families for c in cats] + [corpus.figure("network_share", "network")]
-        raw_cells = "".join(f"<td class='n'>{estimate_text(f.raw)}<br><small>n={f.count:,}</small></td>" for f in figures)
+        raw_cells = "".join(f"<td class='n'>{_cell_html(f.raw)}<br><small>n={f.count:,}</small></td>" for f in figures)
         rows.append(f"<tr><td>{e(name)}</td><td>raw{_lead(figures, 'raw')}</td>"
                     f"<td class='n'>{corpus.network_units:,} / {corpus.units:,}</td>{raw_cells}</tr>")
         if any(f.corrected is not None for f in figures):
@@ -430,7 +447,12 @@ def _corrected_cell(figure: Figure) -> str:
     value = figure.corrected
     if value.value == 0 and value.ci == (0.0, 0.0):
         return "0% <small>(at the boundary: the predicted rate is below the false-positive rate)</small>"
-    return estimate_text(value)
+    return _cell_html(value)
+
+
+def _cell_html(estimate: Estimate) -> str:
+    """The share, and its interval on a line of its own so that wide tables still fit the page."""
+    return f"{pct(estimate.value)}<br><small>{interval(estimate.ci)}</small>"
 
 
 def _comparisons(report: Report, view: View) -> str:

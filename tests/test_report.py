@@ -237,6 +237,7 @@ def test_a_missing_cjk_font_is_said_on_stderr(monkeypatch):
 
 def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path):
     path = write_atomic(tmp_path / "a.txt", "old")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~report_render._umask()
     with pytest.raises(TypeError):
         write_atomic(path, object())
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.txt"]
