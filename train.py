@@ -4,11 +4,13 @@
     python train.py --labels my_labels.csv --no-repository-labels --out models/mine
     python train.py --skip-eval                      # fit only (no cross-validation)
 
-The default run cross-validates the model and three baselines in grouped folds, then
-fits on all labels; it reads the texts from CLASSIFIER_DATA (default ../shared/data)
-and takes about 15 minutes on 2 cores with sentence embeddings cached (CLASSIFIER_CACHE),
-longer on the first run while the embeddings are computed. The same config, labels,
-data and package versions give the same model and metrics.
+Without --out the model OVERWRITES models/default (the model every command uses by default);
+pass --out DIR to keep it. A full run (5-fold grouped cross-validation of the model and three
+baselines, then the final fit) reads the texts from the data directory (CLASSIFIER_DATA, default
+../shared/data); the model card records how long it took. Sentence embeddings are cached on disk
+(CLASSIFIER_CACHE), so only the first run pays for computing them. --skip-eval only fits.
+
+The same config, labels, data and package versions give the same model and metrics.
 """
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 
 from .corpus import spreadsheet_safe
 from .documents import Document
-from .featurize import LABELS, ORIENTATIONS
+from .codebook import LABELS, ORIENTATIONS
 from .ingest import DEFAULT_LIMITS, iter_documents, parse_spec
 from .tagger import PolicyClassifier, documents_from_texts
 

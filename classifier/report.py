@@ -1,37 +1,161 @@
 """Stage 6, report: category shares per corpus, with uncertainty, error correction and comparison.
 
 Input: tagged documents and measures (``classifier tag --measures``) of one or more named
-corpora. Figures per corpus, for the chosen unit (documents or measures):
+corpora. Per corpus and view (SME-targeted documents, the headline; all policies beside
+it), for the chosen unit (documents or measures), four families of figures:
 
-* primary network type: shares among network units and among all units;
+* primary network type: shares among network units;
+* orientation (lead_firm / network / neutral) among network units, and the lead-firm
+  minus network gap;
 * rate at which each network type appears at all (multi-label);
-* orientation shares (lead_firm / network / neutral) among network units;
-* counts beside every share.
+* network share: units with any network type.
 
-Uncertainty: percentile bootstrap intervals that resample documents (a measure
-never leaves its document). Error correction: raw counts of predicted labels are
-biased when the classifier errs, so beside them stand shares corrected with the
-error rates measured in cross-validation (adjusted classify-and-count, ACC, solved
-with QuaPy). The headline uses the ACC-corrected estimate. Comparison: differences
-between corpora with bootstrap intervals and a chi-square test of the primary-type
-distributions among network units.
+Every figure is a typed :class:`Figure` holding the raw (classify and count) estimate
+with its 95% interval and counts, optionally a corrected estimate with its interval and
+estimator name, and which of the two is the headline. Everything the renderer prints
+reads from these objects. The correction sits behind ONE function,
+:func:`corpus_estimates`, so that another estimator can replace it.
+
+Uncertainty: percentile bootstrap intervals that resample documents (a measure never
+leaves its document), only for shares and differences (counts get no interval).
 """
 from __future__ import annotations
 
+import contextlib
+
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency
 
-from .codebook import LABELS, ORIENTATIONS, PRIMARY_CLASSES
-from .codebook import parse_types
+from .codebook import LABELS, ORIENTATIONS, PRIMARY_CLASSES, parse_types
+
 # OECD SME and Entrepreneurship Outlook 2023: mapping of 601 national policies supporting
 # SME network expansion, shares by network type.
 OECD_2023_REFERENCE = {"production": 0.52, "knowledge": 0.33, "partnership": 0.12, "cluster": 0.03}
 OECD_2023_SOURCE = "OECD SME and Entrepreneurship Outlook 2023 (601 national policies supporting SME network expansion)"
+OECD_2023_POLICIES = 601
+LEVEL = 0.95
+
+# Figure families: name -> (categories, denominator). Every share is a ratio of two unit counts.
+NETWORK, ALL = "network units", "all units"
+FAMILIES = {
+    "primary_share_of_network": (LABELS, NETWORK),
+    "orientation_share_of_network": (ORIENTATIONS, NETWORK),
+    "type_rate": (LABELS, ALL),
+    "network_share": (("network",), ALL),
+}
+GAP_FAMILY, GAP = "orientation_gap", "lead_firm - network"  # a difference of two shares, in share points
+
+
+class ReportError(ValueError):
+    """A report that cannot be made from its inputs (named in the message)."""
+
+
+# ---------------------------------------------------------------- the typed result
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its interval (``None`` when it cannot be given honestly)."""
+
+    value: float
+    ci: tuple[float, float] | None = None
+
+    def __post_init__(self):
+        if self.ci is not None and not (self.ci[0] <= self.value <= self.ci[1]):
+            raise ValueError(f"interval {self.ci} does not contain its estimate {self.value}")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One share of one corpus: raw estimate with counts, optionally a corrected one, and the headline."""
+
+    family: str
+    category: str
+    count: int | None  # units predicted in the category (None for differences)
+    denominator: int  # units the share is of
+    raw: Estimate
+    corrected: Estimate | None = None
+    estimator: str | None = None  # name of the corrected estimator, e.g. "ACC"
+    headline: str = "raw"  # "raw" or "corrected"
+
+    @property
+    def best(self) -> Estimate:
+        return self.corrected if self.headline == "corrected" and self.corrected is not None else self.raw
+
+
+@dataclass
+class CorpusEstimates:
+    corpus: str
+    units: int
+    documents: int
+    network_units: int
+    figures: dict[str, dict[str, Figure]]  # family -> category -> figure
+    warnings: list[str] = field(default_factory=list)
+
+    def figure(self, family: str, category: str) -> Figure:
+        return self.figures[family][category]
+
+    @property
+    def headline_estimators(self) -> set[str]:
+        return {f.estimator if f.headline == "corrected" else "raw" for fam in self.figures.values() for f in fam.values()}
+
+
+@dataclass
+class Comparison:
+    """Two corpora: chi-square of primary-type counts among network units, and differences of shares."""
+
+    corpora: tuple[str, str]
+    chi2: float
+    dof: int | None
+    p_value: float
+    differences: dict[str, dict[str, Estimate]]  # family -> category -> (a - b), raw estimates
+
+
+@dataclass
+class View:
+    name: str  # "sme" or "all"
+    title: str
+    filters: str
+    corpora: dict[str, CorpusEstimates]
+    comparisons: list[Comparison]
+
+
+@dataclass
+class Report:
+    unit: str
+    illustrative: bool
+    views: dict[str, View]  # the headline view first
+    method: list[str]
+    replicates: int
+    seed: int
+    reference: dict = field(default_factory=lambda: {"source": OECD_2023_SOURCE, "policies": OECD_2023_POLICIES,
+                                                     "primary_share_of_network": OECD_2023_REFERENCE})
+
+    @property
+    def headline(self) -> View:
+        return next(iter(self.views.values()))
+
+    def to_json(self) -> dict:
+        """Full precision; NaN (a share of nothing) becomes null."""
+        return _json_safe(asdict(self))
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
 
 
 # ---------------------------------------------------------------- units
@@ -41,14 +165,13 @@ def analysis_units(documents: pd.DataFrame, measures: pd.DataFrame | None, unit:
     """One row per unit of analysis with ``group`` (its document), types, primary and orientation."""
     if unit == "documents":
         frame = documents[documents["error"].fillna("") == ""].copy()
-        frame["group"] = frame["doc_id"]
     elif unit == "measures":
         if measures is None:
-            raise ValueError("unit 'measures' needs the measure table (tag with --measures)")
+            raise ReportError("unit 'measures' needs the measure table (tag with --measures)")
         frame = measures.copy()
-        frame["group"] = frame["doc_id"]
     else:
-        raise ValueError("unit must be 'documents' or 'measures'")
+        raise ReportError("unit must be 'documents' or 'measures'")
+    frame["group"] = frame["doc_id"]
     frame["types"] = _type_lists(frame["types"])
     return frame.reset_index(drop=True)
 
@@ -58,34 +181,84 @@ def _type_lists(column: pd.Series) -> pd.Series:
     return pd.Series([parse_types(v) for v in column], index=column.index, dtype=object)
 
 
-# ---------------------------------------------------------------- point estimates
+# ---------------------------------------------------------------- raw shares, vectorised bootstrap
 
 
-def raw_figures(units: pd.DataFrame) -> dict:
-    """Counts and shares of predicted labels (classify and count)."""
-    n = len(units)
-    networked = units[units["types"].map(bool)]
-    n_net = len(networked)
-    primary_counts = networked["primary"].value_counts()
-    orientation_counts = networked["orientation"].value_counts()
-    appears = {label: int(units["types"].map(lambda t, l=label: l in t).sum()) for label in LABELS}
-    return {
-        "units": n,
-        "documents": int(units["group"].nunique()),
-        "network_units": n_net,
-        "network_share": _share(n_net, n),
-        "primary_counts": {label: int(primary_counts.get(label, 0)) for label in LABELS},
-        "primary_share_of_network": {label: _share(primary_counts.get(label, 0), n_net) for label in LABELS},
-        "primary_share_of_all": {label: _share(primary_counts.get(label, 0), n) for label in LABELS},
-        "type_counts": appears,
-        "type_rate": {label: _share(count, n) for label, count in appears.items()},
-        "orientation_counts": {o: int(orientation_counts.get(o, 0)) for o in ORIENTATIONS},
-        "orientation_share_of_network": {o: _share(orientation_counts.get(o, 0), n_net) for o in ORIENTATIONS},
-    }
+def _indicators(units: pd.DataFrame) -> pd.DataFrame:
+    """0/1 columns per unit whose sums give every count a raw figure needs."""
+    networked = units["types"].map(bool).to_numpy()
+    columns = {NETWORK: networked, ALL: np.ones(len(units), bool)}
+    for label in LABELS:
+        columns[f"primary_share_of_network.{label}"] = networked & (units["primary"] == label).to_numpy()
+        columns[f"type_rate.{label}"] = units["types"].map(lambda t, l=label: l in t).to_numpy(bool)
+    for o in ORIENTATIONS:
+        columns[f"orientation_share_of_network.{o}"] = networked & (units["orientation"] == o).to_numpy()
+    columns["network_share.network"] = networked
+    return pd.DataFrame(columns).astype(int)
 
 
-def _share(count, total) -> float:
-    return float(count) / total if total else float("nan")
+def group_counts(units: pd.DataFrame) -> pd.DataFrame:
+    """Indicator sums per group (document): a bootstrap replicate is a weighted sum of these rows."""
+    return _indicators(units).groupby(units["group"].to_numpy(), sort=False).sum()
+
+
+def _ratios(sums: pd.DataFrame) -> pd.DataFrame:
+    """Shares (and the lead-firm gap) from count sums; rows are replicates."""
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for family, (categories, denominator) in FAMILIES.items():
+            for c in categories:
+                out[f"{family}.{c}"] = sums[f"{family}.{c}"] / sums[denominator].where(sums[denominator] > 0)
+    out[f"{GAP_FAMILY}.{GAP}"] = out["orientation_share_of_network.lead_firm"] - out["orientation_share_of_network.network"]
+    return pd.DataFrame(out)
+
+
+def bootstrap_ratios(counts: pd.DataFrame, replicates: int, seed: int, batch: int = 100) -> pd.DataFrame:
+    """Replicate ratios: groups drawn with replacement (multinomial weights), ``replicates`` rows."""
+    rng = np.random.default_rng(seed)
+    n = len(counts)
+    matrix = counts.to_numpy(float)
+    draws = []
+    for start in range(0, replicates, batch):
+        weights = rng.multinomial(n, np.full(n, 1 / n), size=min(batch, replicates - start)) if n else np.zeros((0, 0))
+        draws.append(pd.DataFrame(weights @ matrix if n else np.zeros((len(weights), matrix.shape[1])),
+                                  columns=counts.columns))
+    return _ratios(pd.concat(draws, ignore_index=True)) if draws else _ratios(counts.iloc[:0])
+
+
+def percentile_interval(point: float, draws: pd.Series, level: float = LEVEL) -> tuple[float, float] | None:
+    """Percentile interval of the draws, or None when there is none or it does not contain the point."""
+    values = draws.dropna().to_numpy()
+    if point != point or not len(values):
+        return None
+    alpha = (1 - level) / 2
+    low, high = (float(v) for v in np.quantile(values, [alpha, 1 - alpha]))
+    return (low, high) if low <= point <= high else None
+
+
+def raw_estimates(units: pd.DataFrame, replicates: int, seed: int) -> tuple[dict[str, dict[str, Figure]], list[str]]:
+    """Classify-and-count figures with bootstrap intervals (documents resampled)."""
+    counts = group_counts(units)
+    totals = counts.sum()
+    points = _ratios(totals.to_frame().T).iloc[0]
+    draws = bootstrap_ratios(counts, replicates, seed)
+    figures: dict[str, dict[str, Figure]] = {}
+    warnings = []
+    for key, point in points.items():
+        family, category = key.split(".", 1)
+        ci = percentile_interval(float(point), draws[key])
+        if ci is None and point == point and replicates:
+            warnings.append(f"{key}: the bootstrap interval does not contain the estimate; no interval given")
+        if family == GAP_FAMILY:
+            count, denominator = None, int(totals[NETWORK])
+        else:
+            count, denominator = int(totals[key]), int(totals[FAMILIES[family][1]])
+        figures.setdefault(family, {})[category] = Figure(family, category, count, denominator, Estimate(float(point), ci))
+    return figures, warnings
+
+
+# ---------------------------------------------------------------- error correction (ACC)
+# Everything from here to corpus_estimates is the correction that classifier/quantify.py replaces.
 
 
 @dataclass
@@ -111,6 +284,7 @@ class ErrorRates:
 
 
 MIN_RECALL_FOR_CORRECTION = 0.3  # below this a class is mostly read as another; inverting the rates is unstable
+CORRECTION_ESTIMATOR = "ACC"
 
 
 def correction_warnings(rates: ErrorRates) -> list[str]:
@@ -142,26 +316,18 @@ def corrected_figures(units: pd.DataFrame, rates: ErrorRates) -> dict:
         observed = float(units["types"].map(lambda t, l=label: l in t).mean()) if n else float("nan")
         rate[label] = float(solve_adjustment_binary(observed, rates.types_tpr[label], rates.types_fpr[label], clip=True))
     return {
-        "primary_share_of_all": {label: primary_all[label] for label in LABELS},
         "primary_share_of_network": {label: (primary_all[label] / network_mass if network_mass > 0 else float("nan"))
                                      for label in LABELS},
-        "network_share": network_mass,
+        "network_share": {"network": network_mass},
         "type_rate": rate,
     }
 
 
-# ---------------------------------------------------------------- bootstrap
-
-
-def bootstrap(units: pd.DataFrame, statistic, replicates: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
-    """Percentile intervals of every number in ``statistic(units)``, resampling documents (groups)."""
+def bootstrap(units: pd.DataFrame, statistic, replicates: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Replicates of every number in ``statistic(units)`` (flattened ``family.category``), resampling documents."""
     rng = np.random.default_rng(seed)
     resample = group_resampler(units)
-    samples = [_flatten(statistic(resample(rng))) for _ in range(replicates)]
-    alpha = (1 - level) / 2
-    frame = pd.DataFrame(samples)
-    low, high = frame.quantile(alpha), frame.quantile(1 - alpha)
-    return {key: (float(low[key]), float(high[key])) for key in frame.columns}
+    return pd.DataFrame([_flatten(statistic(resample(rng))) for _ in range(replicates)])
 
 
 def _flatten(figures: dict, prefix: str = "") -> dict:
@@ -174,99 +340,6 @@ def _flatten(figures: dict, prefix: str = "") -> dict:
     return flat
 
 
-# ---------------------------------------------------------------- filters
-
-
-@dataclass
-class Filters:
-    sme_only: bool = False
-    countries: tuple = ()
-    year_from: int | None = None
-    year_to: int | None = None
-    waves: tuple = ()
-    langs: tuple = ()
-
-    def apply(self, documents: pd.DataFrame) -> pd.DataFrame:
-        keep = pd.Series(True, index=documents.index)
-        if self.sme_only:
-            keep &= documents["sme_targeted"].fillna(False).astype(bool)
-        if self.countries:
-            wanted = {c.lower() for c in self.countries}
-            keep &= documents["country"].fillna("").str.lower().isin(wanted) | documents["country_code"].fillna("").str.lower().isin(wanted)
-        year = pd.to_numeric(documents.get("year"), errors="coerce")
-        if self.year_from is not None:
-            keep &= year >= self.year_from
-        if self.year_to is not None:
-            keep &= year <= self.year_to
-        if self.waves:
-            keep &= pd.to_numeric(documents.get("wave"), errors="coerce").isin(self.waves)
-        if self.langs:
-            keep &= documents["lang"].isin(self.langs)
-        return documents[keep]
-
-    def describe(self) -> str:
-        parts = []
-        if self.sme_only:
-            parts.append("SME-targeted documents only (STIP: target group TG31; other texts: title names SMEs "
-                         "or the text names them at least 3 times)")
-        if self.countries:
-            parts.append(f"countries: {', '.join(self.countries)}")
-        if self.year_from is not None or self.year_to is not None:
-            parts.append(f"years {self.year_from or '…'}–{self.year_to or '…'}")
-        if self.waves:
-            parts.append(f"STIP waves: {', '.join(map(str, self.waves))}")
-        if self.langs:
-            parts.append(f"languages: {', '.join(self.langs)}")
-        return "; ".join(parts) or "none"
-
-
-# ---------------------------------------------------------------- the report
-
-
-def corpus_figures(units: pd.DataFrame, rates: ErrorRates | None, replicates: int, seed: int) -> dict:
-    raw = raw_figures(units)
-    figures = {"raw": raw, "raw_ci": bootstrap(units, raw_figures, replicates, seed) if len(units) else {}}
-    figures["correction_warnings"] = correction_warnings(rates) if rates is not None else []
-    if rates is not None:
-        figures["corrected"] = corrected_figures(units, rates)
-        figures["corrected_ci"] = bootstrap(units, lambda u: corrected_figures(u, rates), replicates, seed) if len(units) else {}
-    # The corrected estimate leads only where the error rates can be inverted reliably.
-    figures["headline"] = "corrected" if rates is not None and not figures["correction_warnings"] else "raw"
-    return figures
-
-
-def compare(units_by_corpus: dict[str, pd.DataFrame], replicates: int, seed: int) -> list[dict]:
-    """Pairwise: difference of primary shares among network units (bootstrap CI) and a chi-square test."""
-    names = list(units_by_corpus)
-    results = []
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            ua, ub = units_by_corpus[a], units_by_corpus[b]
-            table = np.array([[figures["primary_counts"][l] for l in LABELS] for figures in (raw_figures(ua), raw_figures(ub))])
-            used = table.sum(axis=0) > 0
-            chi2, pvalue, dof, _ = chi2_contingency(table[:, used]) if used.sum() >= 2 and (table.sum(axis=1) > 0).all() else (float("nan"),) * 4
-            diffs = _difference_ci(ua, ub, replicates, seed)
-            results.append({"corpora": [a, b], "chi2": float(chi2), "dof": dof if isinstance(dof, float) else int(dof),
-                            "p_value": float(pvalue), "counts": {a: table[0].tolist(), b: table[1].tolist()},
-                            "difference_primary_share_of_network": diffs})
-    return results
-
-
-def _difference_ci(ua: pd.DataFrame, ub: pd.DataFrame, replicates: int, seed: int) -> dict:
-    rng = np.random.default_rng(seed)
-    shares_a, shares_b = raw_figures(ua)["primary_share_of_network"], raw_figures(ub)["primary_share_of_network"]
-    point = {l: shares_a[l] - shares_b[l] for l in LABELS}
-    draws = {l: [] for l in LABELS}
-    resample_a, resample_b = group_resampler(ua), group_resampler(ub)
-    for _ in range(replicates):
-        fa = raw_figures(resample_a(rng))["primary_share_of_network"]
-        fb = raw_figures(resample_b(rng))["primary_share_of_network"]
-        for l in LABELS:
-            draws[l].append(fa[l] - fb[l])
-    return {l: {"difference": point[l], "ci": [float(np.nanpercentile(draws[l], 2.5)), float(np.nanpercentile(draws[l], 97.5))]}
-            for l in LABELS}
-
-
 def group_resampler(units: pd.DataFrame):
     """A function rng -> a bootstrap sample of ``units`` that draws whole groups (documents) with replacement."""
     codes, uniques = pd.factorize(units["group"])
@@ -277,6 +350,33 @@ def group_resampler(units: pd.DataFrame):
         return units.iloc[np.concatenate([members[k] for k in chosen]) if members else np.array([], int)]
 
     return resample
+
+
+def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, rates: ErrorRates,
+                     replicates: int, seed: int) -> list[str]:
+    """Adds ACC estimates beside the raw ones; the corrected one leads only where the rates invert reliably."""
+    warnings = correction_warnings(rates)
+    headline = "raw" if warnings else "corrected"
+    points = _flatten(corrected_figures(units, rates))
+    draws = bootstrap(units, lambda u: corrected_figures(u, rates), replicates, seed) if replicates else pd.DataFrame()
+    for key, point in points.items():
+        family, category = key.split(".", 1)
+        ci = percentile_interval(point, draws[key]) if key in draws else None
+        if ci is None and point == point and replicates:
+            warnings.append(f"corrected {key}: the bootstrap interval does not contain the estimate; no interval given")
+        figures[family][category] = replace(figures[family][category], corrected=Estimate(point, ci),
+                                            estimator=CORRECTION_ESTIMATOR, headline=headline)
+    return warnings
+
+
+def corpus_estimates(name: str, units: pd.DataFrame, rates: ErrorRates | None, replicates: int,
+                     seed: int) -> CorpusEstimates:
+    """THE estimation boundary: raw figures with intervals, plus corrected ones where error rates exist."""
+    figures, warnings = raw_estimates(units, replicates, seed)
+    if rates is not None and len(units):
+        warnings += _with_correction(figures, units, rates, replicates, seed)
+    network = figures["network_share"]["network"]
+    return CorpusEstimates(name, network.denominator, int(units["group"].nunique()), network.count, figures, warnings)
 
 
 # The unit each corpus's labels (and so its measured error rates) are at.
@@ -306,65 +406,242 @@ def error_rates_from_model(model_path: Path, unit: str | None = None) -> dict[st
     return rates
 
 
+# ---------------------------------------------------------------- comparison
+
+
+def compare(units_by_corpus: dict[str, pd.DataFrame], replicates: int, seed: int) -> list[Comparison]:
+    """Pairwise: chi-square of primary-type counts among network units and raw differences of shares (bootstrap)."""
+    names = list(units_by_corpus)
+    counts = {name: group_counts(units) for name, units in units_by_corpus.items()}
+    results = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            table = np.array([[counts[n][f"primary_share_of_network.{l}"].sum() for l in LABELS] for n in (a, b)])
+            chi2, dof, p_value = _chi_square(table)
+            results.append(Comparison((a, b), chi2, dof, p_value, _differences(counts[a], counts[b], replicates, seed)))
+    return results
+
+
+def _chi_square(table: np.ndarray) -> tuple[float, int | None, float]:
+    used = table.sum(axis=0) > 0
+    if used.sum() < 2 or not (table.sum(axis=1) > 0).all():
+        return float("nan"), None, float("nan")
+    chi2, p_value, dof, _ = chi2_contingency(table[:, used])
+    return float(chi2), int(dof), float(p_value)
+
+
+def _differences(counts_a: pd.DataFrame, counts_b: pd.DataFrame, replicates: int, seed: int) -> dict:
+    point = _ratios(counts_a.sum().to_frame().T).iloc[0] - _ratios(counts_b.sum().to_frame().T).iloc[0]
+    draws = bootstrap_ratios(counts_a, replicates, seed) - bootstrap_ratios(counts_b, replicates, seed + 1)
+    out: dict[str, dict[str, Estimate]] = {}
+    for key in ("primary_share_of_network", "orientation_share_of_network", GAP_FAMILY):
+        for column in [c for c in point.index if c.startswith(key + ".")]:
+            out.setdefault(key, {})[column.split(".", 1)[1]] = Estimate(float(point[column]),
+                                                                        percentile_interval(float(point[column]), draws[column]))
+    return out
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    sme_only: bool = False
+    countries: tuple = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    waves: tuple = ()
+    langs: tuple = ()
+
+    def apply(self, documents: pd.DataFrame) -> pd.DataFrame:
+        keep = pd.Series(True, index=documents.index)
+        if self.sme_only:
+            keep &= documents["sme_targeted"].fillna(False).astype(bool)
+        if self.countries:
+            wanted = {c.lower() for c in self.countries}
+            keep &= documents["country"].fillna("").str.lower().isin(wanted) | documents["country_code"].fillna("").str.lower().isin(wanted)
+        year = pd.to_numeric(documents.get("year"), errors="coerce")
+        if self.year_from is not None:
+            keep &= year >= self.year_from
+        if self.year_to is not None:
+            keep &= year <= self.year_to
+        if self.waves:
+            keep &= pd.to_numeric(documents.get("wave"), errors="coerce").isin(self.waves)
+        if self.langs:
+            keep &= documents["lang"].isin(self.langs)
+        return documents[keep]
+
+    def describe(self) -> str:
+        parts = []
+        if self.sme_only:
+            parts.append(SME_RULE)
+        if self.countries:
+            parts.append(f"countries: {', '.join(self.countries)}")
+        if self.year_from is not None or self.year_to is not None:
+            parts.append(f"years {self.year_from or '…'}–{self.year_to or '…'}")
+        if self.waves:
+            parts.append(f"STIP waves: {', '.join(map(str, self.waves))}")
+        if self.langs:
+            parts.append(f"languages: {', '.join(self.langs)}")
+        return "; ".join(parts) or "none"
+
+
+SME_RULE = ("SME-targeted documents only (STIP: target group TG31; other texts: title names SMEs "
+            "or the text names them at least 3 times)")
+
+
 # ---------------------------------------------------------------- assembling a report
 
-METHOD = [
-    "Documents are split into measures; every measure is classified (network types with calibrated probabilities, "
-    "orientation) and documents are labeled by the codebook's aggregation rules (union of types, most frequent "
-    "primary type, majority orientation of non-neutral measures).",
-    "Raw figures count predicted labels (classify and count). Corrected figures apply adjusted classify-and-count "
-    "(ACC): the misclassification rates P(predicted | true) measured in grouped cross-validation of the model "
-    "(models/default/oof_*.csv) are inverted with QuaPy's invariant-ratio solver for the primary type and the "
-    "binary ACC formula for each type's rate. Error rates are those of the corpus's own labeled units, so the "
-    "correction is applied only at that unit (OECD: documents; Chinese: measures); elsewhere the headline is the "
-    "raw estimate. ACC can reach the boundary (0%) when a class's predicted rate is below its false-positive rate. "
-    "Orientation shares are raw. Where a class is recovered in fewer than 30% of cross-validated cases the "
-    "inversion is unstable (it can move that class's share almost anywhere); the report then says so and "
-    "headlines the raw estimate, with the corrected one beside it.",
-    "95% intervals are percentile bootstrap intervals that resample documents (all measures of a document move "
-    "together); corrected estimates are recomputed in every replicate.",
-    "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "
-    "intervals for the difference in shares.",
-]
+
+def method_text(replicates: int, rates: dict[str, ErrorRates]) -> list[str]:
+    """The method section, with the figures this run actually used."""
+    corrected = ", ".join(f"{c} ({u})" for c, u in LABELED_UNIT.items() if c in rates) or "none in this run"
+    return [
+        "Documents are split into measures; every measure is classified (network types with calibrated "
+        "probabilities, orientation) and documents are labeled by the codebook's aggregation rules (union of types, "
+        "most frequent primary type, majority orientation of non-neutral measures).",
+        "Raw figures count predicted labels (classify and count). Corrected figures apply adjusted classify-and-count "
+        f"({CORRECTION_ESTIMATOR}): the misclassification rates P(predicted | true) measured in grouped cross-validation "
+        "of the model are inverted with QuaPy. Error rates are those of a corpus's own labeled units, so the correction "
+        f"is applied only at that unit (corpora corrected here: {corrected}). Orientation shares are raw. Where a class "
+        f"is recovered in fewer than {MIN_RECALL_FOR_CORRECTION:.0%} of cross-validated cases the inversion is unstable; "
+        "the report then says so and headlines the raw estimate, with the corrected one beside it.",
+        f"{LEVEL:.0%} intervals are percentile bootstrap intervals over {replicates:,} replicates that resample "
+        "documents (all measures of a document move together); corrected estimates are recomputed in every replicate. "
+        "Counts are exact and carry no interval; an interval that would not contain its estimate is not given.",
+        "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "
+        "intervals for the differences in shares (raw estimates).",
+    ]
 
 
-def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str = "documents",
-                 filters: Filters | None = None, rates: dict[str, ErrorRates] | None = None, replicates: int = 1000,
-                 seed: int = 0, illustrative: bool = False) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Figures per corpus and comparisons; also returns the filtered units per corpus."""
-    filters = filters or Filters()
-    rates = rates or {}
-    units_by_corpus, figures = {}, {}
-    for name, (documents, measures) in corpora.items():
+def build_view(name: str, corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str, filters: Filters,
+               rates: dict[str, ErrorRates], replicates: int, seed: int) -> tuple[View, dict[str, pd.DataFrame]]:
+    units_by_corpus, estimates = {}, {}
+    for corpus, (documents, measures) in corpora.items():
         kept = filters.apply(documents)
         kept_measures = measures[measures["doc_id"].isin(kept["doc_id"])] if measures is not None else None
         units = analysis_units(kept, kept_measures, unit)
         if unit == "measures":  # measures inherit their document's metadata (country, year ...)
-            meta = kept.set_index("doc_id")[["country"]]
-            units = units.join(meta, on="doc_id")
-        units_by_corpus[name] = units
-        figures[name] = corpus_figures(units, rates.get(name), replicates, seed)
-    report = {
-        "unit": unit, "filters": filters.describe(), "illustrative": illustrative,
-        "headline": {name: f["headline"] for name, f in figures.items()},
-        "corpora": figures, "comparisons": compare(units_by_corpus, replicates, seed),
-        "reference": {"source": OECD_2023_SOURCE, "primary_share_of_network": OECD_2023_REFERENCE},
-        "method": METHOD, "bootstrap_replicates": replicates, "seed": seed,
-    }
-    return report, units_by_corpus
+            units = units.join(kept.set_index("doc_id")[["country"]], on="doc_id")
+        units_by_corpus[corpus] = units
+        estimates[corpus] = corpus_estimates(corpus, units, rates.get(corpus), replicates, seed)
+    title = "SME-targeted policies" if filters.sme_only else "all policies"
+    view = View(name, title, filters.describe(), estimates, compare(units_by_corpus, replicates, seed))
+    return view, units_by_corpus
 
 
-def evidence_examples(units_by_corpus: dict[str, pd.DataFrame], per_label: int = 3) -> dict[str, list[dict]]:
-    """For each category, the most confident evidence passages across corpora (for the HTML report)."""
-    examples: dict[str, list[dict]] = {label: [] for label in (*LABELS, "lead_firm", "network")}
-    for name, units in units_by_corpus.items():
-        if "evidence" not in units:
-            continue
-        for row in units.itertuples():
-            items = json.loads(row.evidence) if isinstance(row.evidence, str) else (row.evidence or [])
-            for item in items:
-                if item["label"] in examples:
-                    phrases = [{"start": p["start"] - item["start"], "end": p["end"] - item["start"]} for p in item["phrases"]]
-                    examples[item["label"]].append({"text": item["text"], "phrases": phrases, "probability": item["probability"],
-                                                    "source": f"{name}: {row.title or row.doc_id}"})
-    return {label: sorted(items, key=lambda i: -i["probability"])[:per_label] for label, items in examples.items()}
+def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str = "documents",
+                 filters: Filters | None = None, rates: dict[str, ErrorRates] | None = None, replicates: int = 1000,
+                 seed: int = 0, illustrative: bool = False, all_policies: bool = True) -> tuple[Report, dict]:
+    """The SME-targeted view (headline) and, unless ``all_policies`` is off, the all-policy view beside it.
+
+    Returns the report and, per view, the filtered units per corpus.
+    """
+    filters = filters or Filters()
+    rates = rates or {}
+    wanted = {"sme": replace(filters, sme_only=True)}
+    if all_policies:
+        wanted["all"] = replace(filters, sme_only=False)
+    views, units = {}, {}
+    for name, view_filters in wanted.items():
+        views[name], units[name] = build_view(name, corpora, unit, view_filters, rates, replicates, seed)
+    return Report(unit, illustrative, views, method_text(replicates, rates), replicates, seed), units
+
+
+def oecd_like_units(units_by_corpus: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """The units of the first corpus that records countries (the country chart's input)."""
+    return next((u for u in units_by_corpus.values() if "country" in u and u["country"].fillna("").ne("").any()), None)
+
+
+# ---------------------------------------------------------------- running a report end to end
+
+
+@dataclass
+class ReportRun:
+    report: Report
+    units: dict  # view -> corpus -> units
+    corpora: dict  # corpus -> (documents, measures)
+    paths: list[Path]
+
+
+def default_corpora(specs: list[str], say: Callable[[str], None]) -> tuple[dict[str, Path], bool]:
+    """Named corpora from NAME=PATH specs; else the real corpora of the data directory; else the shipped sample."""
+    from .ingest import parse_spec
+    from .labels import REPO_ROOT, data_dir
+
+    if specs:
+        return {parse_spec(s)[0]: Path(parse_spec(s)[1]) for s in specs}, False
+    data = data_dir()
+    if (data / "cn").is_dir() and (data / "oecd").is_dir():
+        say(f"no --corpus given: reporting on the real corpora in {data}")
+        return {"cn": data / "cn", "oecd": data / "oecd"}, False
+    sample = REPO_ROOT / "corpus" / "sample"
+    say(f"no data directory ({data}, set CLASSIFIER_DATA) and no --corpus: reporting on the illustrative "
+        f"sample corpus {sample}")
+    return {"cn": sample / "cn", "oecd": sample / "oecd"}, True
+
+
+def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Path | None, track=None):
+    """A tagged table (with its .measures sibling) is read as it is; anything else is tagged first.
+
+    The tagging resumes what an interrupted report left, and reuses a table tagged from the same
+    inputs and settings; when the inputs changed, the corpus is tagged again. ``track(name)`` is a
+    context manager yielding an object with ``start(documents, kept)`` and ``advance(chunk_result)``
+    (the CLI's progress bar).
+    """
+    from .batch import RunMismatch, measures_path, run_tagging
+
+    path = Path(path)
+    if path.is_file() and path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        if "primary" in frame.columns:
+            sibling = measures_path(path)
+            return frame, pd.read_parquet(sibling) if sibling.exists() else None
+    target = out / "tagged" / f"{name}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (track or _silent)(f"tag {name}") as documents:
+
+        def tag_corpus(resume: bool):
+            return run_tagging([f"{name}={path}"], target, jobs=jobs, resume=resume, with_measures=True,
+                               model_path=str(model) if model else None, on_start=documents.start,
+                               on_chunk=documents.advance)
+
+        try:
+            tag_corpus(resume=True)
+        except RunMismatch:
+            tag_corpus(resume=False)  # inputs or settings changed since the table was tagged
+    return pd.read_parquet(target), pd.read_parquet(measures_path(target))
+
+
+class _NoProgress:
+    def start(self, documents: int, kept: int) -> None:
+        pass
+
+    def advance(self, result: dict) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _silent(name: str):
+    yield _NoProgress()
+
+
+def run_report(corpus_specs: list[str], out: Path, *, unit: str = "documents", filters: Filters | None = None,
+               all_policies: bool = True, replicates: int = 1000, seed: int = 0, jobs: int = 1,
+               model: Path | None = None, say: Callable[[str], None] = lambda message: None, track=None) -> ReportRun:
+    """Everything ``classifier report`` does: tag (or read) the corpora, estimate, write tables, charts and HTML."""
+    from .report_evidence import evidence_examples
+    from .report_render import write_outputs
+    from .tagger import model_dir
+
+    specs, illustrative = default_corpora(corpus_specs, say)
+    out.mkdir(parents=True, exist_ok=True)
+    corpora = {name: load_or_tag(name, path, out, jobs, model, track) for name, path in specs.items()}
+    rates = error_rates_from_model(model_dir(model), unit)
+    report, units = build_report(corpora, unit, filters, rates, replicates, seed, illustrative, all_policies)
+    headline_filters = replace(filters or Filters(), sme_only=True)
+    examples = evidence_examples({name: (headline_filters.apply(d), m) for name, (d, m) in corpora.items()})
+    card_path = model_dir(model) / "model_card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+    paths = write_outputs(report, out, oecd_like_units(units[report.headline.name]), examples, card, say)
+    return ReportRun(report, units, corpora, paths)

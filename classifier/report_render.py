@@ -1,248 +1,516 @@
-"""Report outputs: terminal table, shares.csv/json, PNG charts and one self-contained report.html."""
+"""Report outputs: the answer and a table in the terminal, shares.csv/json, charts (PNG + SVG), report.html.
+
+Everything here reads the typed :class:`~classifier.report.Report`; numbers are rounded
+for people (HTML, terminal) and kept at full precision in shares.json.
+"""
 from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
 from .codebook import LABELS, ORIENTATIONS
-from .report import OECD_2023_REFERENCE, OECD_2023_SOURCE
+from .report import (GAP, GAP_FAMILY, LEVEL, OECD_2023_POLICIES, OECD_2023_REFERENCE, OECD_2023_SOURCE,
+                     CorpusEstimates, Estimate, Figure, Report, View, raw_estimates)
+from .report_evidence import Example, strip_markup
 
+# One colour per category in every chart; corpora are told apart by hatching.
 COLOURS = {"production": "#1b9e77", "knowledge": "#d95f02", "partnership": "#7570b3", "cluster": "#e7298a",
-           "lead_firm": "#b2182b", "network": "#2166ac", "neutral": "#999999"}
+           "lead_firm": "#b2182b", "network": "#2166ac", "neutral": "#8c8c8c"}
+HATCHES = ["", "//", "..", "xx", "\\\\", "++"]
+CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans CJK JP",
+             "Noto Serif CJK SC", "AR PL UMing CN"]
+CJK_PACKAGES = "fonts-noto-cjk or fonts-wqy-zenhei"
+FONT_STACK = ("'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'PingFang SC', "
+              "'Hiragino Sans GB', 'Microsoft YaHei', sans-serif")
+ZH_FONT_STACK = ("'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'PingFang SC', 'Hiragino Sans GB', "
+                 "'Microsoft YaHei', sans-serif")
 
 
-def _pct(value) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}%"
+# ---------------------------------------------------------------- numbers for people
 
 
-def _ci(ci: dict, key: str) -> str:
-    low, high = ci.get(key, (float("nan"), float("nan")))
-    return "" if math.isnan(low) else f"[{100 * low:.1f}, {100 * high:.1f}]"
+def pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None or math.isnan(value) else f"{100 * value:.{digits}f}%"
 
 
-def estimates(report: dict):
-    """(corpus, raw figures, estimate name, its figures, its intervals) for every estimate a corpus has."""
-    for corpus, figs in report["corpora"].items():
-        for estimate in ("raw", "corrected"):
-            if estimate in figs:
-                yield corpus, figs["raw"], estimate, figs[estimate], figs.get(f"{estimate}_ci", {})
+def interval(ci: tuple[float, float] | None, points: bool = False) -> str:
+    if ci is None:
+        return ""
+    sign = "+" if points else ""
+    return f"[{100 * ci[0]:{sign}.1f}, {100 * ci[1]:{sign}.1f}]"
 
 
-def shares_rows(report: dict) -> list[dict]:
-    """Every number in one long table: corpus, estimate, measure, category, value, CI, count."""
+def estimate_text(estimate: Estimate) -> str:
+    return f"{pct(estimate.value)} {interval(estimate.ci)}".strip()
+
+
+def points_text(estimate: Estimate) -> str:
+    """A difference of shares in percentage points."""
+    if math.isnan(estimate.value):
+        return "–"
+    return f"{100 * estimate.value:+.1f} pts {interval(estimate.ci, points=True)}".strip()
+
+
+def estimator_note(corpus: CorpusEstimates) -> str:
+    names = sorted(corpus.headline_estimators)
+    return "raw classify-and-count" if names == ["raw"] else ", ".join(n if n == "raw" else f"{n}-corrected" for n in names)
+
+
+# ---------------------------------------------------------------- the answer first
+
+
+def answer_sentences(report: Report) -> list[str]:
+    """The two sentences a researcher came for, from the headline view's headline estimates."""
+    view = report.headline
+    unit = report.unit
+    mixes = []
+    for name, corpus in view.corpora.items():
+        shares = ", ".join(f"{l} {estimate_text(corpus.figure('primary_share_of_network', l).best)}" for l in LABELS)
+        mixes.append(f"{name} {shares} (n = {corpus.network_units:,} network {unit}; {estimator_note(corpus)})")
+    reference = "/".join(f"{round(100 * OECD_2023_REFERENCE[l])}" for l in LABELS)
+    first = (f"Primary network type of {view.title} among network {unit}: " + "; ".join(mixes)
+             + f" — beside the OECD 2023 mapping of {OECD_2023_POLICIES} SME network policies, "
+               f"{'/'.join(LABELS)} = {reference}%.")
+    gaps = []
+    for name, corpus in view.corpora.items():
+        lead, net = (corpus.figure("orientation_share_of_network", o).best for o in ("lead_firm", "network"))
+        gap = corpus.figure(GAP_FAMILY, GAP).best
+        gaps.append(f"{name} lead-firm {estimate_text(lead)} versus network {estimate_text(net)}, "
+                    f"difference {points_text(gap)}")
+    second = f"Orientation of {view.title} among network {unit}: " + "; ".join(gaps) + f" ({LEVEL:.0%} intervals)."
+    return [first, second]
+
+
+# ---------------------------------------------------------------- tables
+
+
+def shares_rows(report: Report) -> list[dict]:
+    """Every number in one long table: per view and corpus each estimate, then differences, then the reference."""
     rows = []
-    for corpus, raw, estimate, values, ci in estimates(report):
-        for measure in ("primary_share_of_network", "primary_share_of_all", "type_rate", "orientation_share_of_network"):
-            for category, value in values.get(measure, {}).items():
-                key = f"{measure}.{category}"
-                count_key = {"primary_share_of_network": "primary_counts", "primary_share_of_all": "primary_counts",
-                             "type_rate": "type_counts", "orientation_share_of_network": "orientation_counts"}[measure]
-                denominator = raw["network_units"] if measure.endswith("network") else raw["units"]
-                rows.append({"corpus": corpus, "unit": report["unit"], "estimate": estimate, "measure": measure,
-                             "category": category, "value": value, "ci_low": ci.get(key, (None, None))[0],
-                             "ci_high": ci.get(key, (None, None))[1], "count": raw[count_key].get(category),
-                             "denominator": denominator})
+    for view in report.views.values():
+        for corpus in view.corpora.values():
+            for family in corpus.figures.values():
+                for figure in family.values():
+                    rows += _figure_rows(report, view, corpus.corpus, figure)
+        for comparison in view.comparisons:
+            a, b = comparison.corpora
+            for family, categories in comparison.differences.items():
+                for category, estimate in categories.items():
+                    rows.append(_row(report, view, f"{a} - {b}", family, category, "difference", True, estimate))
+    for label, value in OECD_2023_REFERENCE.items():
+        rows.append({**_row(report, None, "OECD 2023 reference", "primary_share_of_network", label, "published", True,
+                            Estimate(value)), "denominator": OECD_2023_POLICIES})
     return rows
 
 
-def write_tables(report: dict, out: Path) -> None:
-    pd.DataFrame(shares_rows(report)).to_csv(out / "shares.csv", index=False)
-    (out / "shares.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+def _figure_rows(report: Report, view: View, corpus: str, figure: Figure) -> list[dict]:
+    rows = [{**_row(report, view, corpus, figure.family, figure.category, "raw", figure.headline == "raw", figure.raw),
+             "count": figure.count, "denominator": figure.denominator}]
+    if figure.corrected is not None:
+        rows.append({**_row(report, view, corpus, figure.family, figure.category, figure.estimator,
+                            figure.headline == "corrected", figure.corrected), "denominator": figure.denominator})
+    return rows
 
 
-def _json_default(value):
-    if isinstance(value, tuple):
-        return list(value)
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
+def _row(report: Report, view: View | None, corpus: str, family: str, category: str, estimate: str, headline: bool,
+         value: Estimate) -> dict:
+    return {"view": view.name if view else "", "corpus": corpus, "unit": report.unit, "family": family,
+            "category": category, "estimate": estimate, "headline": headline, "value": value.value,
+            "ci_low": value.ci[0] if value.ci else None, "ci_high": value.ci[1] if value.ci else None,
+            "count": None, "denominator": None}
 
 
-def terminal_table(report: dict, console) -> None:
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write a whole file or nothing: a killed run never leaves half a report."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; outputs are ordinary files
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_tables(report: Report, out: Path) -> list[Path]:
+    frame = pd.DataFrame(shares_rows(report))
+    frame["count"] = frame["count"].astype("Int64")
+    frame["denominator"] = frame["denominator"].astype("Int64")
+    # Six decimals: solver noise (1e-16) reads as 0; shares.json keeps full precision.
+    csv = write_atomic(out / "shares.csv", frame.to_csv(index=False, float_format="%.6f"))
+    payload = json.dumps(report.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return [csv, write_atomic(out / "shares.json", payload)]
+
+
+def terminal_table(report: Report, results, diagnostics) -> None:
+    """The answer and the figures to ``results`` (standard output); warnings to ``diagnostics``."""
     from rich.table import Table
 
-    headline = ", ".join(f"{name} {kind}" for name, kind in report["headline"].items())
-    table = Table(title=f"Primary network type among network {report['unit']} (headline estimate: {headline}; 95% bootstrap CI)")
-    table.add_column("corpus")
-    table.add_column("network units", justify="right")
-    for label in LABELS:
-        table.add_column(label, justify="right")
-    table.add_column("lead_firm / network / neutral", justify="right")
-    for corpus, figs in report["corpora"].items():
-        raw, best = figs["raw"], figs.get(figs["headline"], figs["raw"])
-        ci = figs.get(f"{figs['headline']}_ci", {})
-        cells = [f"{_pct(best['primary_share_of_network'][l])} {_ci(ci, 'primary_share_of_network.' + l)}\n(n={raw['primary_counts'][l]})"
-                 for l in LABELS]
-        orient = " / ".join(f"{_pct(raw['orientation_share_of_network'][o])}" for o in ORIENTATIONS)
-        table.add_row(corpus, f"{raw['network_units']:,} of {raw['units']:,}", *cells, orient)
-    table.add_row("OECD 2023 ref.", "601 policies", *[_pct(OECD_2023_REFERENCE[l]) for l in LABELS], "")
-    console.print(table)
-    for corpus, figs in report["corpora"].items():
-        for warning in figs.get("correction_warnings", []):
-            console.print(f"[yellow]{corpus}: {warning}[/]")
-    for comparison in report["comparisons"]:
-        a, b = comparison["corpora"]
-        console.print(f"{a} vs {b}: chi-square {comparison['chi2']:.1f}, p = {comparison['p_value']:.2g} "
-                      f"(primary types among network {report['unit']})")
+    for sentence in answer_sentences(report):
+        results.print(sentence, soft_wrap=True)
+        results.print()
+    for view in report.views.values():
+        table = Table(title=f"{view.title}: network {report.unit}, {LEVEL:.0%} bootstrap intervals")
+        for column in ("corpus", "network / all", *LABELS, *ORIENTATIONS):
+            table.add_column(column, justify="left" if column == "corpus" else "right")
+        for name, corpus in view.corpora.items():
+            cells = [_cell(corpus.figure(family, c)) for family, cats in
+                     (("primary_share_of_network", LABELS), ("orientation_share_of_network", ORIENTATIONS)) for c in cats]
+            table.add_row(name, f"{corpus.network_units:,} / {corpus.units:,}", *cells)
+        table.add_row("OECD 2023", f"{OECD_2023_POLICIES} policies", *[pct(OECD_2023_REFERENCE[l], 0) for l in LABELS],
+                      *[""] * len(ORIENTATIONS))
+        results.print(table)
+        for comparison in view.comparisons:
+            a, b = comparison.corpora
+            results.print(f"{view.title}, {a} vs {b}: chi-square {_number(comparison.chi2, '.1f')}, "
+                          f"p = {_number(comparison.p_value, '.2g')} (primary types among network {report.unit})")
+    for view in report.views.values():
+        for name, corpus in view.corpora.items():
+            for warning in corpus.warnings:
+                diagnostics.print(f"[yellow]warning[/] ({view.title}, {name}): {warning}", highlight=False)
+
+
+def _cell(figure: Figure) -> str:
+    marker = f" {figure.estimator}" if figure.headline == "corrected" else ""
+    return f"{estimate_text(figure.best)}{marker}\nn={figure.count:,}"
+
+
+def _number(value: float, spec: str) -> str:
+    return "–" if value != value else format(value, spec)
 
 
 # ---------------------------------------------------------------- charts
 
 
-def write_charts(report: dict, out: Path, countries: pd.DataFrame | None) -> list[Path]:
+def chart_font(say: Callable[[str], None]) -> str | None:
+    """A CJK-capable font for matplotlib, or None with a warning (Chinese labels would draw as boxes)."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_FONTS if name in installed), None)
+    if found is None:
+        say(f"warning: no CJK font found for the charts, Chinese labels will show as boxes "
+            f"(install the Debian package {CJK_PACKAGES})")
+    return found
+
+
+def _pyplot(say):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    font = chart_font(say)
+    plt.rcParams.update({"font.family": "sans-serif", "font.sans-serif": [*([font] if font else []), "DejaVu Sans"],
+                         "font.size": 11, "axes.titlesize": 13, "axes.labelsize": 11, "xtick.labelsize": 11,
+                         "ytick.labelsize": 11, "legend.fontsize": 11, "svg.fonttype": "none"})
+    return plt
+
+
+def _percent_axis(axis) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def _error(figure: Estimate) -> tuple[float, float]:
+    value = 0.0 if math.isnan(figure.value) else figure.value
+    return (value - figure.ci[0], figure.ci[1] - value) if figure.ci else (0.0, 0.0)
+
+
+def _grouped_panel(ax, view: View, family: str, categories, reference: dict | None) -> None:
+    """Bars per category (its colour) and corpus (its hatching) with intervals and n; reference as black ticks."""
+    corpora = list(view.corpora.values())
+    width = 0.8 / max(len(corpora), 1)
+    for k, corpus in enumerate(corpora):
+        figures = [corpus.figure(family, c) for c in categories]
+        xs = [i - 0.4 + width * (k + 0.5) for i in range(len(categories))]
+        values = [0.0 if math.isnan(f.best.value) else f.best.value for f in figures]
+        errors = list(zip(*[_error(f.best) for f in figures]))
+        ax.bar(xs, values, width, yerr=errors, capsize=3, color=[COLOURS[c] for c in categories],
+               hatch=HATCHES[k % len(HATCHES)], edgecolor="white", linewidth=0.5, error_kw={"elinewidth": 1})
+        for x, f in zip(xs, figures):
+            top = f.best.ci[1] if f.best.ci else (0.0 if math.isnan(f.best.value) else f.best.value)
+            ax.text(x, top + 0.01, f"n={f.count:,}", ha="center", va="bottom", fontsize=9)
+    if reference:
+        ax.scatter(range(len(categories)), [reference[c] for c in categories], marker="_", s=900, color="black",
+                   linewidths=2.5, zorder=5)
+    ax.set_xticks(range(len(categories)), [c.replace("_", "-") for c in categories])
+    ax.set_title(f"{view.title} (n = " + ", ".join(f"{c.corpus} {c.network_units:,}" for c in corpora) + ")")
+    _percent_axis(ax.yaxis)
+    ax.set_ylim(0, 1.12)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _legend(fig, report: Report, reference: bool) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    corpora = list(report.headline.corpora)
+    handles = [Patch(facecolor="#bbbbbb", edgecolor="white", hatch=HATCHES[k % len(HATCHES)], label=name)
+               for k, name in enumerate(corpora)]
+    if reference:
+        handles.append(Line2D([], [], color="black", marker="_", markersize=18, linewidth=0, markeredgewidth=2.5,
+                              label=f"OECD 2023 mapping ({OECD_2023_POLICIES} policies)"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.02))
+
+
+def _by_corpus_chart(report: Report, family: str, categories, title: str, reference: dict | None, plt):
+    views = list(report.views.values())
+    fig, axes = plt.subplots(1, len(views), figsize=(6.2 * len(views), 5.2), sharey=True, squeeze=False)
+    for ax, view in zip(axes[0], views):
+        _grouped_panel(ax, view, family, categories, reference)
+    axes[0][0].set_ylabel(f"share of network {report.unit}")
+    _suptitle(fig, report, f"{title} ({LEVEL:.0%} bootstrap intervals; bars: headline estimate)")
+    _legend(fig, report, reference is not None)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def _suptitle(fig, report: Report, title: str) -> None:
+    if report.illustrative:
+        title = "ILLUSTRATIVE (sample corpus, not real data): " + title
+    fig.suptitle(title, fontsize=13, color="#b2182b" if report.illustrative else "black")
+
+
+def country_figures(units: pd.DataFrame, replicates: int, seed: int, top: int = 20) -> dict[str, dict]:
+    """Primary-type shares among network units per country (the ``top`` countries by network units), with intervals."""
+    with_country = units[units["country"].fillna("").ne("")]
+    sizes = with_country[with_country["types"].map(bool)].groupby("country").size().sort_values(ascending=False)
+    return {country: raw_estimates(with_country[with_country["country"] == country], replicates, seed)[0]
+            for country in sizes.index[:top]}
+
+
+def _country_chart(report: Report, countries: dict[str, dict], plt):
+    names = list(countries)
+    fig, axes = plt.subplots(1, len(LABELS), figsize=(13, 0.34 * len(names) + 2.2), sharey=True, squeeze=False)
+    labels = [f"{name} (n={countries[name]['primary_share_of_network'][LABELS[0]].denominator:,})" for name in names]
+    for ax, label in zip(axes[0], LABELS):
+        figures = [countries[name]["primary_share_of_network"][label] for name in names]
+        values = [0.0 if math.isnan(f.raw.value) else f.raw.value for f in figures]
+        ax.barh(range(len(names)), values, xerr=list(zip(*[_error(f.raw) for f in figures])), color=COLOURS[label],
+                capsize=2, error_kw={"elinewidth": 1})
+        ax.set_title(label)
+        ax.set_xlim(0, 1)
+        _percent_axis(ax.xaxis)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].set_yticks(range(len(names)), labels)
+    axes[0][0].invert_yaxis()
+    _suptitle(fig, report, f"Primary network type by country, {report.headline.title}: share of network "
+                           f"{report.unit}, raw, {LEVEL:.0%} intervals; the {len(names)} countries with most network "
+                           f"{report.unit}, most first")
+    fig.tight_layout()
+    return fig
+
+
+def write_charts(report: Report, out: Path, country_units: pd.DataFrame | None,
+                 say: Callable[[str], None] = lambda m: None) -> list[Path]:
+    """PNG charts (returned) with an SVG beside each."""
+    plt = _pyplot(say)
+    figures = {
+        "shares_by_corpus": _by_corpus_chart(report, "primary_share_of_network", LABELS, "Primary network type",
+                                             OECD_2023_REFERENCE, plt),
+        "orientation_by_corpus": _by_corpus_chart(report, "orientation_share_of_network", ORIENTATIONS,
+                                                  "Who drives the network? Orientation", None, plt),
+    }
+    if country_units is not None and len(country_units):
+        countries = country_figures(country_units, report.replicates, report.seed)
+        if countries:
+            figures["shares_by_country"] = _country_chart(report, countries, plt)
     paths = []
-    corpora = list(report["corpora"])
-    # 1. primary-type shares among network units, per corpus, with intervals, beside the OECD reference
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    width = 0.8 / (len(corpora) + 1)
-    for k, corpus in enumerate(corpora):
-        figs = report["corpora"][corpus]
-        est, ci = figs.get(figs["headline"], figs["raw"]), figs.get(f"{figs['headline']}_ci", {})
-        values = [est["primary_share_of_network"][l] for l in LABELS]
-        lows = [values[i] - ci.get(f"primary_share_of_network.{l}", (values[i], values[i]))[0] for i, l in enumerate(LABELS)]
-        highs = [ci.get(f"primary_share_of_network.{l}", (values[i], values[i]))[1] - values[i] for i, l in enumerate(LABELS)]
-        ax.bar([i + k * width for i in range(len(LABELS))], values, width, yerr=[lows, highs], capsize=3, label=corpus)
-    ax.bar([i + len(corpora) * width for i in range(len(LABELS))], [OECD_2023_REFERENCE[l] for l in LABELS], width,
-           color="#cccccc", hatch="//", label="OECD 2023 reference")
-    ax.set_xticks([i + width * len(corpora) / 2 for i in range(len(LABELS))], LABELS)
-    ax.set_ylabel(f"share of network {report['unit']}")
-    ax.set_title("Primary network type (95% bootstrap intervals)")
-    ax.legend(fontsize=8)
-    paths.append(_save(fig, out / "shares_by_corpus.png", plt))
-    # 2. orientation among network units
-    fig, ax = plt.subplots(figsize=(7, 0.9 + 0.6 * len(corpora)))
-    for k, corpus in enumerate(corpora):
-        left = 0.0
-        shares = report["corpora"][corpus]["raw"]["orientation_share_of_network"]
-        for o in ORIENTATIONS:
-            value = 0.0 if math.isnan(shares[o]) else shares[o]
-            ax.barh(k, value, left=left, color=COLOURS[o], label=o if k == 0 else None)
-            if value > 0.06:
-                ax.text(left + value / 2, k, f"{100 * value:.0f}%", ha="center", va="center", color="white", fontsize=8)
-            left += value
-    ax.set_yticks(range(len(corpora)), corpora)
-    ax.set_xlim(0, 1)
-    ax.set_title(f"Who drives the network? Orientation of network {report['unit']}")
-    ax.legend(fontsize=8, ncol=3, loc="lower right")
-    paths.append(_save(fig, out / "orientation_by_corpus.png", plt))
-    # 3. shares by country (OECD corpus)
-    if countries is not None and len(countries):
-        fig, ax = plt.subplots(figsize=(8, 0.3 * len(countries) + 1.2))
-        left = pd.Series(0.0, index=countries.index)
-        for label in LABELS:
-            ax.barh(countries.index, countries[label], left=left, color=COLOURS[label], label=label)
-            left += countries[label]
-        ax.set_xlabel("share of network units (raw)")
-        ax.set_title(f"Primary network type, top {len(countries)} countries")
-        ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / len(countries)))
-        ax.invert_yaxis()
-        paths.append(_save(fig, out / "shares_by_country.png", plt))
+    for name, fig in figures.items():
+        paths.append(_save(fig, out / f"{name}.png", "png"))
+        _save(fig, out / f"{name}.svg", "svg")
+        plt.close(fig)
     return paths
 
 
-def _save(fig, path: Path, plt) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")  # keeps titles and outside legends in the picture
-    plt.close(fig)
-    return path
-
-
-def country_shares(units: pd.DataFrame, top: int = 20) -> pd.DataFrame:
-    networked = units[units["types"].map(bool) & units["country"].fillna("").ne("")]
-    counts = networked.groupby(["country", "primary"]).size().unstack(fill_value=0).reindex(columns=list(LABELS), fill_value=0)
-    counts = counts.loc[counts.sum(axis=1).sort_values(ascending=False).index[:top]]
-    return counts.div(counts.sum(axis=1), axis=0)
+def _save(fig, path: Path, kind: str) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=kind, dpi=150, bbox_inches="tight")  # keeps titles and outside legends in the picture
+    return write_atomic(path, buffer.getvalue())
 
 
 # ---------------------------------------------------------------- HTML
 
 
-def write_html(report: dict, out: Path, images: list[Path], examples: dict, card: dict) -> Path:
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>SME network policies report</title>"
-             "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4}"
-             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}"
-             "mark{background:#ffe08a}.ex{border-left:3px solid #ccc;padding-left:8px;margin:6px 0;font-size:13px}"
-             ".warn{background:#fff3cd;padding:8px}</style></head><body>",
-             "<h1>SME network policies: category shares by corpus</h1>"]
-    if report.get("illustrative"):
-        parts.append("<p class='warn'><b>Illustrative:</b> this report runs on the small sample corpus shipped with the "
-                     "project (texts written for it), not on real policy corpora. Set CLASSIFIER_DATA to report on real data.</p>")
-    parts.append(f"<p>Unit of analysis: <b>{report['unit']}</b>. Filters: {html.escape(report['filters'])}. "
-                 f"Headline estimate per corpus: <b>{html.escape(str(report['headline']))}</b> (corrected = ACC with "
-                 f"cross-validated error rates).</p>")
-    parts.append(_html_table(report))
-    warnings = [f"{corpus}: {w}" for corpus, figs in report["corpora"].items() for w in figs.get("correction_warnings", [])]
+def e(value) -> str:
+    """Text for the page: markup from any source is removed, then what is left is escaped."""
+    return html.escape(strip_markup(str(value)).strip())
+
+
+STYLE = (f"body{{font-family:{FONT_STACK};max-width:1100px;margin:2em auto;line-height:1.45;padding:0 1em}}"
+         f":lang(zh){{font-family:{ZH_FONT_STACK}}}"
+         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;"
+         "vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}"
+         "mark{background:#ffe08a}.ex{border-left:3px solid #ccc;padding-left:8px;margin:8px 0;font-size:14px}"
+         ".warn{background:#fff3cd;padding:8px}.answer{font-size:17px;background:#eef5fb;padding:10px 14px;"
+         "border-left:4px solid #2166ac}small{color:#555}")
+
+
+def write_html(report: Report, out: Path, images: list[Path], examples: dict[str, list[Example]], card: dict) -> Path:
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>SME network policies report</title>"
+             f"<style>{STYLE}</style></head><body>", "<h1>SME network policies: category shares by corpus</h1>"]
+    if report.illustrative:
+        parts.append("<p class='warn'><b>Illustrative:</b> this report runs on the small sample corpus shipped with "
+                     "the project (texts written for it), not on real policy corpora. Set CLASSIFIER_DATA to a data "
+                     "directory (with oecd/ and cn/) or pass --corpus to report on real data.</p>")
+    parts += [f"<p class='answer'>{e(s)}</p>" for s in answer_sentences(report)]
+    parts.append(_scope(report))
+    for view in report.views.values():
+        parts.append(f"<h2>Details: {e(view.title)}</h2><p>Filters: {e(view.filters)}.</p>")
+        parts.append(_view_table(report, view))
+        parts.append(_comparisons(report, view))
+    warnings = [f"{view.title}, {name}: {w}" for view in report.views.values()
+                for name, corpus in view.corpora.items() for w in corpus.warnings]
     if warnings:
-        parts.append("<p class='warn'>" + "<br>".join(html.escape(w) for w in warnings) + "</p>")
-    parts += [f"<h2>Charts</h2>"] + [f"<p><img alt='{p.stem}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}' "
-                                     f"style='max-width:100%'></p>" for p in images]
-    parts.append("<h2>Comparison</h2><ul>")
-    for c in report["comparisons"]:
-        a, b = c["corpora"]
-        diffs = "; ".join(f"{l}: {100 * d['difference']:+.1f} pts [{100 * d['ci'][0]:+.1f}, {100 * d['ci'][1]:+.1f}]"
-                          for l, d in c["difference_primary_share_of_network"].items())
-        parts.append(f"<li>{html.escape(a)} − {html.escape(b)} (primary type among network units, raw): {diffs}. "
-                     f"Chi-square {c['chi2']:.1f}, p = {c['p_value']:.2g}.</li>")
-    parts.append(f"</ul><p>Reference: {html.escape(OECD_2023_SOURCE)}: "
-                 + ", ".join(f"{l} {_pct(v)}" for l, v in OECD_2023_REFERENCE.items()) + ".</p>")
-    parts.append("<h2>Method</h2>" + "".join(f"<p>{html.escape(p)}</p>" for p in report["method"]))
+        parts.append("<p class='warn'>" + "<br>".join(e(w) for w in warnings) + "</p>")
+    parts.append("<h2>Charts</h2>")
+    for path in images:
+        data = base64.b64encode(path.read_bytes()).decode()
+        width = _display_width(path)
+        parts.append(f"<p><img alt='{e(path.stem)}' src='data:image/png;base64,{data}' "
+                     f"style='max-width:100%;width:{width}px'><br>"
+                     f"<small>Vector version: {e(path.with_suffix('.svg').name)}</small></p>")
+    parts.append(f"<p>Reference: {e(OECD_2023_SOURCE)}: "
+                 + ", ".join(f"{l} {pct(v, 0)}" for l, v in OECD_2023_REFERENCE.items()) + ".</p>")
+    parts.append("<h2>Method</h2>" + "".join(f"<p>{e(p)}</p>" for p in report.method))
     parts.append("<h2>Model</h2>" + _card_summary(card))
-    parts.append("<h2>Examples per category</h2>")
-    for label, items in examples.items():
-        parts.append(f"<h3>{html.escape(label)}</h3>")
-        for item in items:
-            parts.append(f"<div class='ex'>{_highlight(item['text'], item['phrases'])}<br><small>{html.escape(item['source'])} "
-                         f"(p={item['probability']:.2f})</small></div>")
+    parts.append(_examples(examples))
     parts.append("</body></html>")
-    path = out / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+    return write_atomic(out / "report.html", "\n".join(parts))
 
 
-def _html_table(report: dict) -> str:
-    rows = ["<table><tr><th>corpus</th><th>estimate</th><th>network units / all</th>"
-            + "".join(f"<th>{l}</th>" for l in LABELS) + "".join(f"<th>{o}</th>" for o in ORIENTATIONS) + "</tr>"]
-    for corpus, raw, estimate, est, ci in estimates(report):
-        cells = "".join(f"<td>{_pct(est['primary_share_of_network'][l])} {_ci(ci, 'primary_share_of_network.' + l)}"
-                        f"<br><small>n={raw['primary_counts'][l]}</small></td>" for l in LABELS)
-        orient = "".join(f"<td>{_pct(raw['orientation_share_of_network'][o])}<br><small>n={raw['orientation_counts'][o]}</small></td>"
-                         for o in ORIENTATIONS) if estimate == "raw" else "<td colspan=3>(raw only)</td>"
-        rows.append(f"<tr><td>{html.escape(corpus)}</td><td>{estimate}</td><td>{raw['network_units']:,} / {raw['units']:,}</td>{cells}{orient}</tr>")
-    rows.append("<tr><td>OECD 2023 reference</td><td>published</td><td>601 policies</td>"
-                + "".join(f"<td>{_pct(OECD_2023_REFERENCE[l])}</td>" for l in LABELS) + "<td colspan=3></td></tr></table>")
+def _display_width(png: Path) -> int:
+    """CSS pixels for a chart saved at 150 dpi: the size it was drawn for, not 1.5 times larger."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return round(image.width * 96 / 150)
+
+
+def _scope(report: Report) -> str:
+    estimators = "; ".join(f"{name}: {estimator_note(corpus)}" for name, corpus in report.headline.corpora.items())
+    views = " and ".join(v.title for v in report.views.values())
+    return (f"<p>Unit of analysis: <b>{e(report.unit)}</b>. Views: {e(views)} (the first is the headline). "
+            f"Headline estimate per corpus: {e(estimators)}. Intervals: {LEVEL:.0%} percentile bootstrap over "
+            f"{report.replicates:,} replicates resampling documents.</p>")
+
+
+def _view_table(report: Report, view: View) -> str:
+    families = [("primary_share_of_network", LABELS), ("orientation_share_of_network", ORIENTATIONS)]
+    head = "".join(f"<th>{e(c)}</th>" for _, cats in families for c in cats)
+    rows = [f"<table><tr><th>corpus</th><th>estimate</th><th>network {e(report.unit)} / all</th>{head}"
+            "<th>network share</th></tr>"]
+    for name, corpus in view.corpora.items():
+        figures = [corpus.figure(f, c) for f, cats in families for c in cats] + [corpus.figure("network_share", "network")]
+        raw_cells = "".join(f"<td class='n'>{_cell_html(f.raw)}<br><small>n={f.count:,}</small></td>" for f in figures)
+        rows.append(f"<tr><td>{e(name)}</td><td>raw{_lead(figures, 'raw')}</td>"
+                    f"<td class='n'>{corpus.network_units:,} / {corpus.units:,}</td>{raw_cells}</tr>")
+        if any(f.corrected is not None for f in figures):
+            estimator = next(f.estimator for f in figures if f.corrected is not None)
+            cells = "".join(f"<td class='n'>{_corrected_cell(f)}</td>" for f in figures)
+            rows.append(f"<tr><td>{e(name)}</td><td>{e(estimator)}-corrected{_lead(figures, 'corrected')}</td>"
+                        f"<td></td>{cells}</tr>")
+    rows.append(f"<tr><td>OECD 2023 mapping</td><td>published</td><td class='n'>{OECD_2023_POLICIES} policies</td>"
+                + "".join(f"<td class='n'>{pct(OECD_2023_REFERENCE[l], 0)}</td>" for l in LABELS)
+                + f"<td colspan={len(ORIENTATIONS) + 1}></td></tr></table>")
     return "\n".join(rows)
+
+
+def _lead(figures: list[Figure], kind: str) -> str:
+    return " <b>(headline)</b>" if any(f.headline == kind and (kind == "raw" or f.corrected) for f in figures) else ""
+
+
+def _corrected_cell(figure: Figure) -> str:
+    if figure.corrected is None:
+        return "<small>not corrected</small>"
+    value = figure.corrected
+    if value.value == 0 and value.ci == (0.0, 0.0):
+        return "0% <small>(at the boundary: the predicted rate is below the false-positive rate)</small>"
+    return _cell_html(value)
+
+
+def _cell_html(estimate: Estimate) -> str:
+    """The share, and its interval on a line of its own so that wide tables still fit the page."""
+    return f"{pct(estimate.value)}<br><small>{interval(estimate.ci)}</small>"
+
+
+def _comparisons(report: Report, view: View) -> str:
+    items = []
+    for comparison in view.comparisons:
+        a, b = comparison.corpora
+        primary = "; ".join(f"{l} {points_text(d)}" for l, d in comparison.differences["primary_share_of_network"].items())
+        gap = points_text(comparison.differences[GAP_FAMILY][GAP])
+        items.append(f"<li>{e(a)} − {e(b)}, primary type among network {e(report.unit)} (raw): {e(primary)}. "
+                     f"Lead-firm minus network gap, {e(a)} − {e(b)}: {e(gap)}. Chi-square "
+                     f"{_number(comparison.chi2, '.1f')}, p = {_number(comparison.p_value, '.2g')}.</li>")
+    return "<ul>" + "".join(items) + "</ul>" if items else ""
 
 
 def _card_summary(card: dict) -> str:
     if not card:
         return "<p>No model card found.</p>"
-    lines = [f"<p>Codebook {html.escape(str(card.get('codebook_version')))}; training data sha256 "
-             f"<code>{html.escape(str(card.get('training_data_sha256', ''))[:16])}…</code>.</p><table><tr><th>slice</th>"
+    lines = [f"<p>Codebook {e(card.get('codebook_version'))}; training data sha256 "
+             f"<code>{e(str(card.get('training_data_sha256', ''))[:16])}…</code>.</p><table><tr><th>slice</th>"
              "<th>types macro-F1</th><th>primary macro-F1</th><th>orientation macro-F1</th></tr>"]
     for name, m in (card.get("metrics") or {}).get("model", {}).items():
         if name.startswith("lang="):
-            lines.append(f"<tr><td>{name} (n={m['n']})</td><td>{m['types_macro_f1']:.3f}</td><td>{m['primary_macro_f1']:.3f}</td>"
-                         f"<td>{m['orientation_macro_f1']:.3f}</td></tr>")
+            lines.append(f"<tr><td>{e(name)} (n={m['n']:,})</td><td>{m['types_macro_f1']:.3f}</td>"
+                         f"<td>{m['primary_macro_f1']:.3f}</td><td>{m['orientation_macro_f1']:.3f}</td></tr>")
     return "".join(lines) + "</table>"
 
 
-def _highlight(text: str, phrases: list[dict]) -> str:
-    """Escape the text and mark the evidence phrases (offsets relative to the text)."""
-    out, pos = [], 0
-    for p in sorted(phrases, key=lambda p: p["start"]):
-        if p["start"] < pos or p["end"] > len(text):
+def highlight(text: str, spans) -> str:
+    """Escape the (already clean) text and mark the cue phrases."""
+    out, position = [], 0
+    for start, end in sorted(spans):
+        if start < position:
             continue
-        out += [html.escape(text[pos : p["start"]]), f"<mark>{html.escape(text[p['start'] : p['end']])}</mark>"]
-        pos = p["end"]
-    out.append(html.escape(text[pos:]))
+        out += [html.escape(text[position:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        position = end
+    out.append(html.escape(text[position:]))
     return "".join(out)
+
+
+def _examples(examples: dict[str, list[Example]]) -> str:
+    parts = ["<h2>Examples per category</h2><p>Passages whose measure itself carries the label, ranked by the "
+             "measure's probability, each shown once; highlighted: the cue phrases that triggered the label.</p>"]
+    for label, items in examples.items():
+        parts.append(f"<h3>{e(label)}</h3>")
+        if not items:
+            parts.append("<p><small>No passage carries this label with a cue phrase.</small></p>")
+        for item in items:
+            parts.append(f"<div class='ex' lang='{'zh-CN' if item.lang == 'zh' else 'en'}'>{highlight(item.text, item.phrases)}"
+                         f"<br><small lang='{'zh-CN' if item.lang == 'zh' else 'en'}'>{e(item.corpus)}: {e(item.source)} "
+                         f"(measure p = {item.probability:.2f})</small></div>")
+    return "\n".join(parts)
+
+
+def write_outputs(report: Report, out: Path, country_units: pd.DataFrame | None, examples: dict, card: dict,
+                  say: Callable[[str], None] = lambda m: None) -> list[Path]:
+    """shares.csv, shares.json, charts and report.html; returns every path written."""
+    tables = write_tables(report, out)
+    images = write_charts(report, out, country_units, say)
+    page = write_html(report, out, images, examples, card)
+    return [*tables, *images, *(p.with_suffix(".svg") for p in images), page]
+

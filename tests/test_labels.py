@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from classifier.labels import LabelError, load_repository_labels, load_user_labels, parse_types, validate
+from classifier.codebook import parse_types
+from classifier.labels import LabelError, load_repository_labels, load_user_labels, validate
 
 from conftest import ROOT, requires_data
 

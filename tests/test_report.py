@@ -1,15 +1,19 @@
 import json
 import os
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 
-from classifier.report import (ErrorRates, Filters, analysis_units, bootstrap, build_report, corrected_figures,
-                               evidence_examples, raw_figures)
-from classifier.report_render import write_charts, write_html, write_tables
+from classifier import report_render
+from classifier.report import (ErrorRates, Estimate, Filters, analysis_units, build_report, corpus_estimates,
+                               corrected_figures, method_text, raw_estimates)
+from classifier.report_evidence import evidence_examples
+from classifier.report_render import answer_sentences, write_atomic, write_charts, write_html, write_tables
 
 from conftest import ROOT
 
@@ -27,19 +31,31 @@ def tagged_documents():
     return pd.DataFrame([{"doc_id": f"d{i}", "title": f"doc {i}", "types": json.dumps(t), "primary": p, "orientation": o,
                           "error": "", "country": "A" if i < 5 else "B", "country_code": "AA" if i < 5 else "BB",
                           "year": 2015 + i, "wave": 2021, "lang": "en", "sme_targeted": i % 2 == 0,
-                          "evidence": json.dumps([{"label": t[0], "text": "supply chain links", "start": 0, "end": 18,
-                                                   "probability": 0.9, "phrases": [{"phrase": "supply chain", "start": 0, "end": 12}]}] if t else [])}
+                          "evidence": json.dumps([evidence_item(t[0], i)] if t else [])}
                          for i, (t, p, o) in enumerate(rows)])
 
 
+def evidence_item(label, i):
+    text = f"Programme {i} builds supply chain links between large buyers and SME suppliers in region {i}."
+    start = text.index("supply chain")
+    return {"label": label, "text": text, "start": 0, "end": len(text), "probability": 0.9,
+            "phrases": [{"phrase": "supply chain", "start": start, "end": start + 12}]}
+
+
+def units_of(documents):
+    return analysis_units(documents, None, "documents")
+
+
 def test_raw_shares_and_counts_on_a_hand_made_table():
-    figures = raw_figures(analysis_units(tagged_documents(), None, "documents"))
-    assert figures["units"] == 10 and figures["network_units"] == 6
-    assert figures["primary_counts"] == {"production": 3, "knowledge": 2, "partnership": 0, "cluster": 1}
-    assert figures["primary_share_of_network"]["production"] == pytest.approx(0.5)
-    assert figures["primary_share_of_all"]["knowledge"] == pytest.approx(0.2)
-    assert figures["type_rate"]["knowledge"] == pytest.approx(0.3) and figures["type_counts"]["partnership"] == 1
-    assert figures["orientation_share_of_network"] == pytest.approx({"lead_firm": 2 / 6, "network": 3 / 6, "neutral": 1 / 6})
+    figures, _ = raw_estimates(units_of(tagged_documents()), replicates=50, seed=0)
+    primary = figures["primary_share_of_network"]
+    assert {l: primary[l].count for l in LABELS} == {"production": 3, "knowledge": 2, "partnership": 0, "cluster": 1}
+    assert primary["production"].raw.value == pytest.approx(0.5) and primary["production"].denominator == 6
+    assert figures["type_rate"]["knowledge"].raw.value == pytest.approx(0.3) and figures["type_rate"]["partnership"].count == 1
+    orientation = {o: f.raw.value for o, f in figures["orientation_share_of_network"].items()}
+    assert orientation == pytest.approx({"lead_firm": 2 / 6, "network": 3 / 6, "neutral": 1 / 6})
+    assert figures["network_share"]["network"].raw.value == pytest.approx(0.6)
+    assert figures["orientation_gap"]["lead_firm - network"].raw.value == pytest.approx(-1 / 6)
 
 
 def test_filters():
@@ -64,10 +80,16 @@ def test_bootstrap_intervals_cover_the_truth_at_about_the_nominal_rate():
     rng = np.random.default_rng(1)
     truth, hits, runs = 0.4, 0, 60
     for run in range(runs):
-        units = simulate_documents(rng, 80, truth)
-        ci = bootstrap(units, raw_figures, replicates=150, seed=run)["primary_share_of_network.production"]
-        hits += ci[0] <= truth <= ci[1]
-    assert hits / runs >= 0.85
+        figures, _ = raw_estimates(simulate_documents(rng, 80, truth), replicates=200, seed=run)
+        low, high = figures["primary_share_of_network"]["production"].raw.ci
+        hits += low <= truth <= high
+    assert 0.85 <= hits / runs <= 1.0
+
+
+def test_an_interval_must_contain_its_estimate():
+    with pytest.raises(ValueError):
+        Estimate(0.5, (0.0, 0.4))
+    assert Estimate(0.5, (0.4, 0.6)).ci == (0.4, 0.6)
 
 
 def test_corrected_estimator_recovers_known_prevalence_better_than_raw_counting():
@@ -76,50 +98,149 @@ def test_corrected_estimator_recovers_known_prevalence_better_than_raw_counting(
     # a classifier that confuses classes at known rates: P(pred | true), columns = true class
     confusion = np.array([[0.70, 0.10, 0.10, 0.05, 0.05], [0.10, 0.75, 0.10, 0.05, 0.05], [0.05, 0.05, 0.60, 0.05, 0.02],
                           [0.02, 0.02, 0.05, 0.70, 0.03], [0.13, 0.08, 0.15, 0.15, 0.85]])
+
     def classify(true_labels):
         return [classes[rng.choice(5, p=confusion[:, classes.index(t)])] for t in true_labels]
+
+    def frame(primary):
+        return pd.DataFrame({"primary": primary, "types": [[p] if p != "none" else [] for p in primary]})
+
     # error rates measured on a labeled sample with one prevalence ...
     train_true = rng.choice(classes, 4000, p=[0.1, 0.2, 0.1, 0.1, 0.5])
-    train_pred = classify(train_true)
-    rates = ErrorRates.from_oof(pd.DataFrame({"primary": train_true, "types": [[t] if t != "none" else [] for t in train_true]}),
-                                pd.DataFrame({"primary": train_pred, "types": [[p] if p != "none" else [] for p in train_pred]}))
+    rates = ErrorRates.from_oof(frame(train_true), frame(classify(train_true)))
     # ... applied to a corpus with another prevalence
     prevalence = np.array([0.35, 0.15, 0.05, 0.05, 0.40])
     test_true = rng.choice(classes, 5000, p=prevalence)
-    test_pred = classify(test_true)
-    units = pd.DataFrame({"primary": test_pred, "types": [[p] if p != "none" else [] for p in test_pred],
-                          "orientation": "network", "group": range(5000)})
-    corrected = corrected_figures(units, rates)["primary_share_of_all"]
-    raw = raw_figures(units)["primary_share_of_all"]
-    truth = dict(zip(classes, prevalence))
+    units = frame(classify(test_true)).assign(orientation="network", group=range(5000))
+    corrected = corrected_figures(units, rates)["primary_share_of_network"]
+    raw, _ = raw_estimates(units, replicates=0, seed=0)
+    truth = dict(zip(classes[:4], prevalence[:4] / prevalence[:4].sum()))
     corrected_error = sum(abs(corrected[c] - truth[c]) for c in LABELS)
-    raw_error = sum(abs(raw[c] - truth[c]) for c in LABELS)
+    raw_error = sum(abs(raw["primary_share_of_network"][c].raw.value - truth[c]) for c in LABELS)
     assert corrected_error < raw_error / 2
 
 
-def make_report(tmp_path, illustrative=False):
+def unstable_rates():
+    classes = ["production", "knowledge", "partnership", "cluster", "none"]
+    truth = pd.DataFrame({"primary": ["partnership"] * 10 + ["knowledge"] * 10 + classes})
+    predicted = pd.DataFrame({"primary": ["knowledge"] * 9 + ["partnership"] + ["knowledge"] * 10 + classes})
+    for frame in (truth, predicted):
+        frame["types"] = frame.primary.map(lambda p: [] if p == "none" else [p])
+    return ErrorRates.from_oof(truth, predicted)
+
+
+def test_unstable_correction_is_flagged_and_the_headline_falls_back_to_raw():
+    estimates = corpus_estimates("oecd", units_of(tagged_documents()), unstable_rates(), replicates=20, seed=0)
+    figure = estimates.figure("primary_share_of_network", "production")
+    assert figure.headline == "raw" and figure.best is figure.raw and "partnership" in estimates.warnings[0]
+    assert figure.corrected is not None and figure.estimator == "ACC"  # still reported beside the raw estimate
+    assert estimates.figure("orientation_share_of_network", "network").corrected is None  # orientation stays raw
+
+
+def test_method_prose_follows_the_figures_it_names(monkeypatch):
+    from classifier import report
+
+    monkeypatch.setattr(report, "MIN_RECALL_FOR_CORRECTION", 0.4)
+    text = " ".join(method_text(123, {}))
+    assert "fewer than 40%" in text and "123 replicates" in text and "none in this run" in text
+
+
+def make_report(tmp_path, illustrative=False, rates=None, **corpus_names):
     documents = tagged_documents()
-    corpora = {"cn": (documents, None), "oecd": (documents.assign(doc_id=documents.doc_id + "o"), None)}
-    report, units = build_report(corpora, "documents", Filters(), rates=None, replicates=50, illustrative=illustrative)
+    names = corpus_names or {"cn": "cn", "oecd": "oecd"}
+    corpora = {names["cn"]: (documents, None), names["oecd"]: (documents.assign(doc_id=documents.doc_id + "o"), None)}
+    report, units = build_report(corpora, "documents", Filters(), rates=rates, replicates=50, illustrative=illustrative)
     write_tables(report, tmp_path)
-    images = write_charts(report, tmp_path, None)
-    write_html(report, tmp_path, images, evidence_examples(units), {})
+    images = write_charts(report, tmp_path, units["sme"][names["oecd"]])
+    write_html(report, tmp_path, images, evidence_examples(corpora), {})
     return report
 
 
-def test_report_outputs_contain_every_number_tables_and_images(tmp_path):
-    report = make_report(tmp_path, illustrative=True)
-    shares = json.loads((tmp_path / "shares.json").read_text())
-    assert set(shares["corpora"]) == {"cn", "oecd"}
-    assert shares["corpora"]["cn"]["raw"]["primary_counts"]["production"] == 3
+def all_estimates(node):
+    """Every (value, ci) pair in shares.json."""
+    if isinstance(node, dict):
+        if "value" in node and "ci" in node:
+            yield node
+        for child in node.values():
+            yield from all_estimates(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from all_estimates(child)
+
+
+def test_shares_json_is_full_precision_and_every_interval_contains_its_estimate(tmp_path):
+    make_report(tmp_path, rates={"oecd": unstable_rates()})
+    text = (tmp_path / "shares.json").read_text()
+    shares = json.loads(text)  # strict JSON: no NaN
+    assert "NaN" not in text and list(shares["views"]) == ["sme", "all"]
+    estimates = list(all_estimates(shares))
+    assert len(estimates) > 50
+    for estimate in estimates:
+        if estimate["ci"] is not None:
+            assert estimate["ci"][0] <= estimate["value"] <= estimate["ci"][1], estimate
+    oecd = shares["views"]["all"]["corpora"]["oecd"]
+    assert oecd["figures"]["primary_share_of_network"]["production"]["count"] == 3
+    assert "ci" not in oecd  # counts (units, documents, network units) carry no interval
+    assert oecd["figures"]["primary_share_of_network"]["production"]["raw"]["value"] == 0.5
+
+
+def test_shares_csv_has_clean_numbers_comparisons_and_the_reference(tmp_path):
+    make_report(tmp_path, rates={"oecd": unstable_rates()})
+    raw_text = (tmp_path / "shares.csv").read_text()
+    assert "e-" not in raw_text and "nan" not in raw_text.lower()
     table = pd.read_csv(tmp_path / "shares.csv")
-    row = table[(table.corpus == "cn") & (table.measure == "primary_share_of_network") & (table.category == "production")].iloc[0]
+    row = table[(table.view == "all") & (table.corpus == "cn") & (table.family == "primary_share_of_network")
+                & (table.category == "production") & (table.estimate == "raw")].iloc[0]
     assert row.value == pytest.approx(0.5) and row["count"] == 3 and row.denominator == 6 and row.ci_low <= 0.5 <= row.ci_high
-    html = (tmp_path / "report.html").read_text()
-    assert html.count("<table") >= 1 and html.count("data:image/png;base64,") == 2
-    assert "Illustrative" in html and "<mark>supply chain</mark>" in html and "52.0%" in html
-    assert report["comparisons"][0]["corpora"] == ["cn", "oecd"]
-    assert (tmp_path / "shares_by_corpus.png").stat().st_size > 1000
+    assert set(table.estimate) == {"raw", "ACC", "difference", "published"}
+    assert table[(table.estimate == "ACC")]["count"].isna().all()  # raw counts are not shown under corrected shares
+    reference = table[table.corpus == "OECD 2023 reference"].set_index("category")["value"]
+    assert reference.to_dict() == {"production": 0.52, "knowledge": 0.33, "partnership": 0.12, "cluster": 0.03}
+    assert (table.corpus == "cn - oecd").any()
+
+
+def test_html_opens_with_the_answer_and_never_shows_markup_reprs_or_nan(tmp_path):
+    report = make_report(tmp_path, illustrative=True, rates={"oecd": unstable_rates()})
+    page = (tmp_path / "report.html").read_text()
+    body = page[page.index("<body>"):]
+    first, second = answer_sentences(report)
+    assert body.index("class='answer'") < body.index("<table")
+    assert "52/33/12/3" in first and "lead-firm" in second and "difference" in second
+    assert "SME-targeted" in first and "[" in first  # headline view, with intervals
+    visible = BeautifulSoup(page, "html.parser").body.get_text(" ")
+    assert "{'" not in visible and not re.search(r"\bnan\b", visible, re.I) and "<br" not in visible
+    assert "Illustrative" in visible
+    assert "<mark>supply chain</mark>" in body and body.count("data:image/png;base64,") == 3
+    assert "Noto Sans CJK SC" in page and ":lang(zh)" in page
+
+
+def test_charts_are_written_as_png_and_svg(tmp_path):
+    make_report(tmp_path)
+    for name in ("shares_by_corpus", "orientation_by_corpus", "shares_by_country"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+        assert "<svg" in (tmp_path / f"{name}.svg").read_text()[:500]
+
+
+def test_charts_draw_chinese_labels_with_a_cjk_font(tmp_path, recwarn):
+    if report_render.chart_font(lambda m: None) is None:
+        pytest.skip("no CJK font installed (Debian fonts-noto-cjk)")
+    make_report(tmp_path, cn="中国政策", oecd="经合组织")
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
+
+
+def test_a_missing_cjk_font_is_said_on_stderr(monkeypatch):
+    monkeypatch.setattr(report_render, "CJK_FONTS", ["No Such Font"])
+    said = []
+    assert report_render.chart_font(said.append) is None
+    assert "fonts-noto-cjk" in said[0]
+
+
+def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path):
+    path = write_atomic(tmp_path / "a.txt", "old")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~report_render._umask()
+    with pytest.raises(TypeError):
+        write_atomic(path, object())
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 
 def test_report_command_runs_on_the_shipped_sample_when_no_data_is_configured(tiny_model, tmp_path):
@@ -128,21 +249,25 @@ def test_report_command_runs_on_the_shipped_sample_when_no_data_is_configured(ti
                              "--model", str(tiny_model)], cwd=ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "r"
-    for name in ("shares.csv", "shares.json", "report.html", "shares_by_corpus.png", "orientation_by_corpus.png"):
+    for name in ("shares.csv", "shares.json", "report.html", "shares_by_corpus.png", "orientation_by_corpus.svg"):
         assert (out / name).exists(), name
     assert "illustrative" in result.stderr and json.loads((out / "shares.json").read_text())["illustrative"] is True
+    # results to standard output, diagnostics and progress to standard error
+    assert result.stdout.startswith("Primary network type of SME-targeted policies") and "OECD 2023" in result.stdout
+    assert "tag cn" in result.stderr and "tag cn" not in result.stdout and "report ->" not in result.stdout
 
 
-def test_unstable_correction_is_flagged_and_the_headline_falls_back_to_raw():
-    from classifier.report import corpus_figures
+def test_report_help_documents_every_option_and_the_data_directory():
+    result = subprocess.run([sys.executable, "-m", "classifier", "report", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, env={**os.environ, "COLUMNS": "200"})
+    assert "CLASSIFIER_DATA" in result.stdout and "<bool>" not in result.stdout
+    assert "documents|measures" in result.stdout  # Enum choices
+    for option in ("--year-from <int>", "--year-to <int>", "--seed <int>", "--jobs <int range>", "--wave", "--lang"):
+        line = next(l for l in result.stdout.splitlines() if option in l)
+        assert line.split(option, 1)[1].strip(), f"{option} has no help text"
 
-    classes = ["production", "knowledge", "partnership", "cluster", "none"]
-    truth = pd.DataFrame({"primary": ["partnership"] * 10 + ["knowledge"] * 10 + classes})
-    predicted = pd.DataFrame({"primary": ["knowledge"] * 9 + ["partnership"] + ["knowledge"] * 10 + classes})
-    for frame in (truth, predicted):
-        frame["types"] = frame.primary.map(lambda p: [] if p == "none" else [p])
-    rates = ErrorRates.from_oof(truth, predicted)
-    units = analysis_units(tagged_documents(), None, "documents").assign(group=lambda f: f.doc_id)
-    figures = corpus_figures(units, rates, replicates=20, seed=0)
-    assert figures["headline"] == "raw" and "partnership" in figures["correction_warnings"][0]
-    assert "corrected" in figures  # still reported beside the raw estimate
+
+def test_unknown_unit_is_refused_by_the_option_parser():
+    result = subprocess.run([sys.executable, "-m", "classifier", "report", "--unit", "paragraphs"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "paragraphs" in result.stderr

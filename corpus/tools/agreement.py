@@ -17,8 +17,8 @@ from sklearn.metrics import cohen_kappa_score
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from classifier.featurize import LABELS  # noqa: E402
-from classifier.labels import parse_types  # noqa: E402
+from classifier.codebook import LABELS  # noqa: E402
+from classifier.codebook import parse_types  # noqa: E402
 
 
 def load_pairs(label_dir: Path) -> pd.DataFrame:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from classifier.labels import CODEBOOK_VERSION, parse_types, text_sha1, validate  # noqa: E402
+from classifier.codebook import CODEBOOK_VERSION, parse_types
+from classifier.labels import text_sha1, validate  # noqa: E402
 
 LABEL_COLUMNS = ["types", "primary", "orientation", "confidence", "rationale"]
 
