@@ -10,10 +10,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import corpus as corpus_table
+from .annotate.cli import app as annotate_app
 from .ingest import count_inputs, parse_spec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="Classify SME network policies (zh/en) against the codebook.")
 console = Console(stderr=True)
+app.add_typer(annotate_app, name="annotate")
 
 
 @app.callback()
