@@ -50,19 +50,24 @@ def parse_types(value) -> list[str]:
     return [] if items in ([], ["none"]) else items
 
 
+def label_problems(types: list[str], primary: str, orientation: str) -> list[str]:
+    """What is wrong with one label against the codebook (empty when it is consistent)."""
+    problems = []
+    if any(t not in LABELS for t in types):
+        problems.append(f"unknown type in {types}")
+    if orientation not in ORIENTATIONS:
+        problems.append(f"unknown orientation {orientation!r}")
+    if (primary == "none") != (not types) or (types and primary not in types):
+        problems.append(f"primary {primary!r} does not fit types {types}")
+    if not types and orientation != "neutral":
+        problems.append("type none requires orientation neutral")
+    return problems
+
+
 def validate(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     """Codebook consistency: known values, primary among the types, ``none`` implies ``neutral``."""
-    problems = []
-    for row in frame.itertuples():
-        types = row.types
-        if any(t not in LABELS for t in types):
-            problems.append(f"{row.unit_id}: unknown type in {types}")
-        if row.orientation not in ORIENTATIONS:
-            problems.append(f"{row.unit_id}: unknown orientation {row.orientation!r}")
-        if (row.primary == "none") != (not types) or (types and row.primary not in types):
-            problems.append(f"{row.unit_id}: primary {row.primary!r} does not fit types {types}")
-        if not types and row.orientation != "neutral":
-            problems.append(f"{row.unit_id}: type none requires orientation neutral")
+    problems = [f"{row.unit_id}: {problem}" for row in frame.itertuples()
+                for problem in label_problems(row.types, row.primary, row.orientation)]
     if problems:
         raise LabelError(f"{where}: {len(problems)} invalid labels, e.g. " + "; ".join(problems[:5]))
     return frame
@@ -128,14 +133,19 @@ def _join_cn(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     return labels.assign(corpus="cn", lang="zh", text=texts, group=labels.doc_id)
 
 
-def load_user_labels(path: Path) -> pd.DataFrame:
-    """A user's own labeled texts: CSV or JSON Lines with ``text``, ``types``, ``primary``, ``orientation``.
+def load_user_labels(path: Path, data: str | Path | None = None) -> pd.DataFrame:
+    """A user's labels: texts with their labels, or a file keyed by unit id (``classifier annotate import``).
 
-    Optional: ``id``, ``lang``, ``group`` (document, for grouped CV; defaults to the row).
+    With texts: CSV or JSON Lines with ``text``, ``types``, ``primary``, ``orientation``;
+    optional ``id``, ``lang``, ``group`` (document, for grouped CV; defaults to the row).
+    Keyed by ``unit_id`` without ``text``: joined to the data directory's texts exactly as the
+    repository's label files are (STIP records by id; measures by span and text hash).
     """
     path = Path(path)
     frame = pd.read_json(path, lines=True, dtype=False) if path.suffix in (".jsonl", ".ndjson") else \
         pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "text" not in frame and "unit_id" in frame:
+        return join_keyed_labels(validate(frame.assign(types=frame["types"].map(parse_types)), str(path)), data)
     missing = {"text", "types", "primary", "orientation"} - set(frame.columns)
     if missing:
         raise LabelError(f"{path}: missing columns {sorted(missing)}")
@@ -149,3 +159,15 @@ def load_user_labels(path: Path) -> pd.DataFrame:
         frame["lang"] = frame.text.map(text_lang)
     frame["sampling"] = frame.get("sampling", "user")
     return validate(frame, str(path))
+
+
+def join_keyed_labels(labels: pd.DataFrame, data: str | Path | None = None) -> pd.DataFrame:
+    """Labels keyed by unit id (STIP records and measures mixed) joined to their texts."""
+    root = data_dir(data)
+    records = labels.unit_id.astype(str).str.startswith("stip:")
+    frames = []
+    if records.any():
+        frames.append(_join_oecd(labels[records].reset_index(drop=True), root / "oecd"))
+    if (~records).any():
+        frames.append(_join_cn(labels[~records].reset_index(drop=True), root / "cn"))
+    return pd.concat(frames, ignore_index=True)

@@ -47,3 +47,92 @@ def suggest(
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
     console.print(f"{len(batch)} units from {batch['doc_id'].nunique()} documents -> {out}")
+
+
+@app.command("export")
+def export(
+    batch: Path = typer.Argument(..., help="Batch file written by suggest"),
+    fmt: str = typer.Option("label-studio", "--format", help="label-studio, doccano or csv"),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write (Label Studio also gets OUT.xml, its labeling config)"),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model for Label Studio pre-annotations"),
+) -> None:
+    """Write a batch for a labeling tool; every row keeps its unit id, text hash and codebook version."""
+    from ..tagger import PolicyClassifier
+    from .formats import export_batch
+
+    clf = PolicyClassifier.load(model) if fmt == "label-studio" else None
+    try:
+        written = export_batch(batch, fmt, out, clf)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc))
+    console.print(f"{batch} -> {', '.join(map(str, written))}")
+
+
+@app.command("import")
+def import_(
+    path: Path = typer.Argument(..., help="Label Studio JSON export, doccano JSONL, or the filled-in CSV sheet"),
+    out: Path = typer.Option(..., "--out", "-o", help="Label file to write or extend, e.g. corpus/labels/cn_r4.csv"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="label-studio, doccano or csv (default: from the file)"),
+    batch: Optional[Path] = typer.Option(None, "--batch", help="The batch the labels belong to: units and text hashes must match it"),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite labels already in OUT"),
+) -> None:
+    """Read labels back; bad rows are reported (file, line, reason) and the good rows kept."""
+    from .formats import import_labels
+
+    result = import_labels(path, out, fmt, batch, replace)
+    for source, line, reason in result.errors:
+        print(f"{source}:{line}: {reason}")
+    for unit_id, reason in result.skipped:
+        print(f"{unit_id}: not written: {reason}")
+    console.print(f"{len(result.rows)} labels -> {out}; {len(result.errors)} bad rows; {len(result.skipped)} not overwritten")
+    if result.errors:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def check(
+    labels: List[Path] = typer.Option([], "--labels", help="Label files to check (default: the labels the model was trained on)"),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory with oof_predictions.csv and oof_truth.csv"),
+    top: int = typer.Option(50, "--top", help="Print this many suspects"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write all suspects (CSV)"),
+) -> None:
+    """Likely label errors (confident learning on out-of-fold predictions), most suspect first, with text and cues."""
+    import pandas as pd
+
+    from ..labels import LabelError, load_repository_labels
+    from .check import check_labels
+
+    given = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in labels]) if labels else None
+    try:
+        units = load_repository_labels()
+    except LabelError as exc:
+        units = None
+        console.print(f"[yellow]no texts for the evidence:[/] {exc}")
+    issues = check_labels(model, units, given)
+    if out:
+        issues.to_csv(out, index=False)
+    console.print(f"{len(issues)} suspect labels ({issues.unit_id.nunique()} units)")
+    print(issues.head(top).to_csv(index=False), end="")
+
+
+@app.command()
+def agreement(
+    files: List[Path] = typer.Argument(None, help="Two label files (A.csv B.csv); default: the repository's first vs second labels"),
+    disagreements: Optional[Path] = typer.Option(None, "--disagreements", help="Write the units the annotators differ on"),
+) -> None:
+    """Cohen's kappa per axis and per network type, per corpus, and the disagreement table."""
+    from . import agreement as lib
+
+    if files and len(files) != 2:
+        raise typer.BadParameter("give two label files, or none for the repository's")
+    pairs = lib.pair_up(lib.read_labels(files[0]), lib.read_labels(files[1])) if files else lib.repository_pairs()
+    if pairs.empty:
+        console.print("[red]error:[/] the two files share no unit id")
+        raise typer.Exit(code=2)
+    print(lib.kappa_table(pairs).round(3).to_string())
+    print("\nprimary type (rows: first annotator, columns: second)")
+    print(lib.disagreement_counts(pairs).to_string())
+    table = lib.disagreements(pairs)
+    if disagreements:
+        table.to_csv(disagreements, index=False)
+    console.print(f"{len(table)} of {len(pairs)} units differ" + (f" -> {disagreements}" if disagreements else ""))
