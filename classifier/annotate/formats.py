@@ -33,7 +33,7 @@ DOCCANO_PREFIX = {"types": "type", "primary": "primary", "orientation": "orienta
 
 
 def read_batch(path: Path) -> pd.DataFrame:
-    return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+    return pd.read_json(path, lines=True, dtype=False)
 
 
 def unit_data(row: dict) -> dict:
@@ -281,13 +281,14 @@ def read_labels(path: Path, fmt: str | None = None, batch: Path | None = None) -
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS), errors
 
 
-def merge_into(new: pd.DataFrame, out: Path, replace: bool) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+def merge_into(new: pd.DataFrame, out: Path, replace: bool, source: Path | None = None) -> tuple[pd.DataFrame, list]:
     """The out file's rows plus the new ones; labels already in ``out`` or a sibling label file stay unless ``replace``."""
     out = Path(out)
+    not_labels = {out.resolve(), Path(source).resolve() if source else None}
     existing = pd.read_csv(out, dtype=str, keep_default_na=False) if out.exists() else pd.DataFrame(columns=OUTPUT_COLUMNS)
     elsewhere = {}
     for sibling in sorted(out.parent.glob("*.csv")):
-        if sibling.resolve() != out.resolve():
+        if sibling.resolve() not in not_labels:
             ids = pd.read_csv(sibling, dtype=str, keep_default_na=False, usecols=lambda c: c == "unit_id")
             elsewhere.update({u: sibling.name for u in ids.get("unit_id", [])})
     skipped = [(u, f"already labeled in {elsewhere[u]}") for u in new.unit_id if u in elsewhere]
@@ -303,7 +304,7 @@ def merge_into(new: pd.DataFrame, out: Path, replace: bool) -> tuple[pd.DataFram
 def import_labels(path: Path, out: Path, fmt: str | None = None, batch: Path | None = None,
                   replace: bool = False) -> ImportResult:
     rows, errors = read_labels(path, fmt, batch)
-    merged, skipped = merge_into(rows, out, replace)
+    merged, skipped = merge_into(rows, out, replace, source=path)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(out).with_name(f".{Path(out).name}.tmp")
     merged.to_csv(tmp, index=False)
