@@ -73,15 +73,22 @@ def normalised_entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
 
 
+def uncertainty(type_proba: np.ndarray, orientation_proba: np.ndarray) -> np.ndarray:
+    p_any = type_proba.max(axis=1)
+    return np.maximum(binary_entropy(type_proba).max(axis=1), normalised_entropy(orientation_proba) * p_any)
+
+
+def rare_probability(type_proba: np.ndarray, orientation_proba: np.ndarray) -> np.ndarray:
+    rare = [LABELS.index(c) for c in RARE_CLASSES if c in LABELS]
+    return np.maximum(type_proba[:, rare].max(axis=1), orientation_proba[:, ORIENTATIONS.index("lead_firm")])
+
+
 def model_scores(texts: list[str], clf) -> pd.DataFrame:
     """The model's reading of each text with the score terms that depend on it."""
     type_proba, orientation_proba = clf.estimator.predict_proba(texts)
     decided = clf.estimator.decide(type_proba, orientation_proba, texts)
-    p_any = type_proba.max(axis=1)
-    type_uncertainty = binary_entropy(type_proba).max(axis=1)
-    decided["uncertainty"] = np.maximum(type_uncertainty, normalised_entropy(orientation_proba) * p_any)
-    rare = [LABELS.index(c) for c in RARE_CLASSES if c in LABELS]
-    decided["rare"] = np.maximum(type_proba[:, rare].max(axis=1), orientation_proba[:, ORIENTATIONS.index("lead_firm")])
+    decided["uncertainty"] = uncertainty(type_proba, orientation_proba)
+    decided["rare"] = rare_probability(type_proba, orientation_proba)
     decided["disagreement"] = disagreement(decided, dictionary_predict(texts))
     return decided
 
