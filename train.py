@@ -79,7 +79,7 @@ def label_counts(units: pd.DataFrame) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "train.toml")
-    parser.add_argument("--labels", type=Path, nargs="*", default=[], help="extra labeled CSV/JSONL files")
+    parser.add_argument("--labels", type=Path, nargs="*", default=[], help="extra label files: texts with labels, or keyed by unit id (classifier annotate import)")
     parser.add_argument("--no-repository-labels", action="store_true", help="train on --labels only")
     parser.add_argument("--out", type=Path, help="model directory (default: config output.model_dir)")
     parser.add_argument("--skip-eval", action="store_true", help="fit only, without cross-validation")

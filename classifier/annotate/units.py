@@ -26,7 +26,6 @@ MIN_MEASURE_CHARS = 20  # shorter measures are headings or fragments, not provis
 # The pools of the random strata, as corpus/tools/sample_units.py drew them in rounds 1-3.
 CN_SME_DOC = re.compile("中小企业|小微企业|个体工商户|民营经济|科技成果|科学技术进步|营商环境|产业|工业|制造业|创新")
 CN_BROAD_SOURCES = ("local/", "reports/")  # all local notices and work reports count as SME-relevant
-NETWORK_TAGS = ("TH47", "TH42", "TH43", "TH36", "F61:V428", "F63:V438", "F73:V59", "F73:V60")
 
 UNIT_COLUMNS = ["unit_id", "kind", "doc_id", "start", "end", "text_sha1", "title", "section", "country",
                 "initiative_id", "wave", "sme_targeted", "about_smes", "sme_pool", "text"]
