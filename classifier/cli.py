@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import corpus as corpus_table
+from .annotate.cli import app as annotate_app
 from .ingest import count_inputs, parse_spec
 
 class Command(typer.core.TyperCommand):
@@ -31,6 +32,7 @@ FLAG = ""  # metavar of boolean flags: they take no value, so the help shows non
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, rich_markup_mode=None,
                   help="Classify SME network policies (zh/en) against the codebook.")
 console = Console(stderr=True)
+app.add_typer(annotate_app, name="annotate")
 
 
 class Unit(str, Enum):

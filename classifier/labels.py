@@ -107,14 +107,19 @@ def _join_cn(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     return labels.assign(corpus="cn", lang="zh", text=texts, group=labels.doc_id)
 
 
-def load_user_labels(path: Path) -> pd.DataFrame:
-    """A user's own labeled texts: CSV or JSON Lines with ``text``, ``types``, ``primary``, ``orientation``.
+def load_user_labels(path: Path, data: str | Path | None = None) -> pd.DataFrame:
+    """A user's labels: texts with their labels, or a file keyed by unit id (``classifier annotate import``).
 
-    Optional: ``id``, ``lang``, ``group`` (document, for grouped CV; defaults to the row).
+    With texts: CSV or JSON Lines with ``text``, ``types``, ``primary``, ``orientation``;
+    optional ``id``, ``lang``, ``group`` (document, for grouped CV; defaults to the row).
+    Keyed by ``unit_id`` without ``text``: joined to the data directory's texts exactly as the
+    repository's label files are (STIP records by id; measures by span and text hash).
     """
     path = Path(path)
     frame = pd.read_json(path, lines=True, dtype=False) if path.suffix in (".jsonl", ".ndjson") else \
         pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "text" not in frame and "unit_id" in frame:
+        return join_keyed_labels(validate(frame.assign(types=frame["types"].map(parse_types)), str(path)), data)
     missing = {"text", "types", "primary", "orientation"} - set(frame.columns)
     if missing:
         raise LabelError(f"{path}: missing columns {sorted(missing)}")
@@ -128,3 +133,15 @@ def load_user_labels(path: Path) -> pd.DataFrame:
         frame["lang"] = frame.text.map(text_lang)
     frame["sampling"] = frame.get("sampling", "user")
     return validate(frame, str(path))
+
+
+def join_keyed_labels(labels: pd.DataFrame, data: str | Path | None = None) -> pd.DataFrame:
+    """Labels keyed by unit id (STIP records and measures mixed) joined to their texts."""
+    root = data_dir(data)
+    records = labels.unit_id.astype(str).str.startswith("stip:")
+    frames = []
+    if records.any():
+        frames.append(_join_oecd(labels[records].reset_index(drop=True), root / "oecd"))
+    if (~records).any():
+        frames.append(_join_cn(labels[~records].reset_index(drop=True), root / "cn"))
+    return pd.concat(frames, ignore_index=True)

@@ -20,15 +20,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from classifier.annotate.units import CN_SME_DOC  # noqa: E402  (the one definition of SME relevance)
 
 NETWORK_TAGS = ("TH47", "TH42", "TH43", "TH36", "F61:V428", "F63:V438", "F73:V59", "F73:V60")
 CN_RARE_CUES = re.compile("产业链|供应链|配套|集群|龙头|大企业|大型企业|链主|融通|联盟|采购|账款|款项|对接|上下游|协会|外资|跨国")
 CN_CUES = re.compile("产业链|供应链|配套|集群|产学研|协同创新|技术转移|成果转化|龙头|大企业|大型企业|链主|融通|联盟|"
                      "合作|园区|平台|采购|款项|账款|对接|协会|基地|孵化|共享|上下游")
-CN_SME_DOC = re.compile("中小企业|小微企业|个体工商户|民营经济|科技成果|科学技术进步|营商环境|产业|工业|制造业|创新")
 
 
 def oecd_units(table: pd.DataFrame, seed: int, sizes: dict) -> pd.DataFrame:
