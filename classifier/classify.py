@@ -254,17 +254,19 @@ class PolicyModel(BaseEstimator):
     whose block, scaled by ``embedding_weight``, is stacked beside the n-gram and lexicon blocks.
     ``orientation_scope``: ``"network"`` trains the orientation head on network units only
     (P(orientation | network unit)); ``"all"`` on every unit (the earlier design, kept for ablation).
+    ``orientation_decision``: ``"tuned"`` (weighted argmax, weights chosen on inner folds) or ``"argmax"``.
     ``tune_folds``: grouped inner folds on which thresholds and orientation weights are chosen.
     """
 
     def __init__(self, featurizer=None, types=None, orientation=None, embedder=None, embedding_weight=1.0,
-                 orientation_scope="network", tune_folds=3, random_state=0):
+                 orientation_scope="network", orientation_decision="tuned", tune_folds=3, random_state=0):
         self.featurizer = featurizer
         self.types = types
         self.orientation = orientation
         self.embedder = embedder
         self.embedding_weight = embedding_weight
         self.orientation_scope = orientation_scope
+        self.orientation_decision = orientation_decision
         self.tune_folds = tune_folds
         self.random_state = random_state
 
@@ -282,7 +284,8 @@ class PolicyModel(BaseEstimator):
         oof_types, oof_orientation = self._inner_oof(features, Y, orientation, groups)
         self.thresholds_ = tune_type_thresholds(Y, oof_types, domains)
         networked = Y.any(axis=1)
-        self.orientation_weights_ = tune_orientation_weights(orientation[networked], oof_orientation[networked])
+        self.orientation_weights_ = (tune_orientation_weights(orientation[networked], oof_orientation[networked])
+                                     if self.orientation_decision == "tuned" else {o: 1.0 for o in ORIENTATIONS})
         self.types_, self.orientation_ = self._fit_heads(features, Y, orientation, groups)
         self.classes_ = {"types": list(LABELS), "orientation": list(ORIENTATIONS)}
         return self

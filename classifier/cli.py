@@ -36,6 +36,7 @@ app.add_typer(annotate_app, name="annotate")
 
 
 class Unit(str, Enum):
+    labeled = "labeled"  # each corpus at the unit its language's labels are at (Chinese measures, English records)
     documents = "documents"
     measures = "measures"
 
@@ -216,7 +217,9 @@ def report(
     corpus: List[str] = typer.Option([], "--corpus", "-c", metavar="NAME=PATH",
                                      help="A corpus: anything ingest/tag reads, or a tagged .parquet table; repeatable"),
     out: Path = typer.Option(Path("report"), "--out", "-o", help="Output folder"),
-    unit: Unit = typer.Option(Unit.documents, "--unit", help="Unit of analysis"),
+    unit: Unit = typer.Option(Unit.labeled, "--unit", help="Unit of analysis: 'labeled' (default) analyses each corpus "
+                              "at the unit its language's labels are at, where error correction applies (Chinese: "
+                              "measures; English: programme records); or documents / measures for every corpus"),
     sme_only: bool = typer.Option(False, "--sme-only", metavar=FLAG,
                                   help="Only the SME-targeted view (the headline); skip the all-policy view beside it"),
     country: List[str] = typer.Option([], "--country", help="Keep these countries (name or code); repeatable"),

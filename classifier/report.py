@@ -262,72 +262,62 @@ def raw_estimates(units: pd.DataFrame, replicates: int, seed: int) -> tuple[dict
 
 
 @dataclass
-class ErrorRates:
-    """Cross-validated behaviour of the classifier: P(predicted | true) per axis."""
+class Correction:
+    """What corrects one corpus: the labeled out-of-fold units of its language and the benchmark's choices."""
 
-    primary: np.ndarray  # (5, 5) QuaPy orientation: entry (i, j) = P(pred_i | true_j), over PRIMARY_CLASSES
-    types_tpr: dict
-    types_fpr: dict
+    lang: str
+    labeled: object  # quantify.LabeledPosteriors
+    selection: dict  # target -> estimator name chosen by benchmarks/bench_quantify.py
 
-    @classmethod
-    def from_oof(cls, truth: pd.DataFrame, predicted: pd.DataFrame) -> "ErrorRates":
-        from quapy.method.aggregative import ACC
-
-        primary = ACC.getPteCondEstim(list(PRIMARY_CLASSES), truth["primary"].to_numpy(), predicted["primary"].to_numpy())
-        tpr, fpr = {}, {}
-        for label in LABELS:
-            y = truth["types"].map(lambda t, l=label: l in t).to_numpy()
-            p = predicted["types"].map(lambda t, l=label: l in t).to_numpy()
-            tpr[label] = float(p[y].mean()) if y.any() else 1.0
-            fpr[label] = float(p[~y].mean()) if (~y).any() else 0.0
-        return cls(primary, tpr, fpr)
+    @property
+    def unit(self) -> str:
+        return self.labeled.unit
 
 
-MIN_RECALL_FOR_CORRECTION = 0.3  # below this a class is mostly read as another; inverting the rates is unstable
-CORRECTION_ESTIMATOR = "ACC"
+CORRECTION_REPLICATES = 200  # corrected intervals refit the quantifier per replicate: fewer replicates than raw
 
 
-def correction_warnings(rates: ErrorRates) -> list[str]:
-    """Why an ACC correction cannot be trusted: classes the classifier rarely recovers."""
+def corrections_from_model(model_path: Path) -> dict[str, Correction]:
+    """Per language, the labeled out-of-fold units and selected estimators saved beside the model."""
+    from .quantify import labeled_posteriors, read_selection
+
+    selection = read_selection(model_path).get("languages", {})
+    return {lang: Correction(lang, labeled, {t: v["selected"] for t, v in selection.get(lang, {}).get("targets", {}).items()})
+            for lang, labeled in labeled_posteriors(model_path).items()}
+
+
+def corpus_lang(documents: pd.DataFrame) -> str:
+    """A corpus's language: that of most of its documents."""
+    langs = documents.loc[documents["error"].fillna("") == "", "lang"] if "lang" in documents else pd.Series(dtype=str)
+    return str(langs.mode().iloc[0]) if len(langs.mode()) else "und"
+
+
+def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, correction: Correction,
+                     replicates: int, seed: int) -> list[str]:
+    """Adds the benchmark-selected quantifier's estimates beside the raw ones; they lead where it beat raw counting."""
+    from .quantify import TARGETS, bootstrap_shares, corpus_posteriors, estimate_shares
+
+    if not correction.selection:
+        return [f"no quantification benchmark for language '{correction.lang}' beside the model "
+                "(run benchmarks/bench_quantify.py): raw counts only"]
     warnings = []
-    for j, label in enumerate(PRIMARY_CLASSES):
-        recall = rates.primary[j, j]
-        if recall < MIN_RECALL_FOR_CORRECTION:
-            confused = PRIMARY_CLASSES[int(np.argmax(np.where(np.arange(len(PRIMARY_CLASSES)) == j, -1, rates.primary[:, j])))]
-            warnings.append(f"primary '{label}' is recovered in only {recall:.0%} of cross-validated cases "
-                            f"(mostly predicted as '{confused}'), so the correction of its share is unstable")
+    scored = corpus_posteriors(units)
+    for target in TARGETS:
+        name = correction.selection.get(target, "CC")
+        if name == "CC":
+            continue  # raw counting is what the benchmark found best: the raw figure is the headline
+        point = _flatten(estimate_shares(name, target, scored, correction.labeled))
+        draws = pd.DataFrame([_flatten(d) for d in bootstrap_shares(
+            name, target, scored, units["group"].to_numpy(), correction.labeled,
+            min(replicates, CORRECTION_REPLICATES), seed)]) if replicates else pd.DataFrame()
+        for key, value in point.items():
+            family, category = key.split(".", 1)
+            ci = percentile_interval(value, draws[key]) if key in draws else None
+            if ci is None and value == value and replicates:
+                warnings.append(f"corrected {key}: the bootstrap interval does not contain the estimate; no interval given")
+            figures[family][category] = replace(figures[family][category], corrected=Estimate(float(value), ci),
+                                                estimator=name, headline="corrected")
     return warnings
-
-
-def corrected_figures(units: pd.DataFrame, rates: ErrorRates) -> dict:
-    """ACC: solve q = M p for the true prevalences p given predicted prevalences q and error rates M."""
-    from quapy.functional import solve_adjustment_binary
-    from quapy.method.aggregative import ACC
-
-    n = len(units)
-    q = np.array([(units["primary"] == c).mean() for c in PRIMARY_CLASSES]) if n else np.zeros(len(PRIMARY_CLASSES))
-    p = ACC.solve_adjustment(rates.primary, q, method="invariant-ratio", solver="minimize") if n else q
-    p = np.clip(p, 0, 1)
-    p = p / p.sum() if p.sum() else p
-    primary_all = dict(zip(PRIMARY_CLASSES, map(float, p)))
-    network_mass = 1 - primary_all["none"]
-    rate = {}
-    for label in LABELS:
-        observed = float(units["types"].map(lambda t, l=label: l in t).mean()) if n else float("nan")
-        rate[label] = float(solve_adjustment_binary(observed, rates.types_tpr[label], rates.types_fpr[label], clip=True))
-    return {
-        "primary_share_of_network": {label: (primary_all[label] / network_mass if network_mass > 0 else float("nan"))
-                                     for label in LABELS},
-        "network_share": {"network": network_mass},
-        "type_rate": rate,
-    }
-
-
-def bootstrap(units: pd.DataFrame, statistic, replicates: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """Replicates of every number in ``statistic(units)`` (flattened ``family.category``), resampling documents."""
-    rng = np.random.default_rng(seed)
-    resample = group_resampler(units)
-    return pd.DataFrame([_flatten(statistic(resample(rng))) for _ in range(replicates)])
 
 
 def _flatten(figures: dict, prefix: str = "") -> dict:
@@ -335,75 +325,19 @@ def _flatten(figures: dict, prefix: str = "") -> dict:
     for key, value in figures.items():
         if isinstance(value, dict):
             flat.update(_flatten(value, f"{prefix}{key}."))
-        elif isinstance(value, (int, float)):
-            flat[f"{prefix}{key}"] = value
+        elif isinstance(value, (int, float, np.floating)):
+            flat[f"{prefix}{key}"] = float(value)
     return flat
 
 
-def group_resampler(units: pd.DataFrame):
-    """A function rng -> a bootstrap sample of ``units`` that draws whole groups (documents) with replacement."""
-    codes, uniques = pd.factorize(units["group"])
-    members = [np.flatnonzero(codes == k) for k in range(len(uniques))]
-
-    def resample(rng) -> pd.DataFrame:
-        chosen = rng.integers(0, len(members), len(members))
-        return units.iloc[np.concatenate([members[k] for k in chosen]) if members else np.array([], int)]
-
-    return resample
-
-
-def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, rates: ErrorRates,
-                     replicates: int, seed: int) -> list[str]:
-    """Adds ACC estimates beside the raw ones; the corrected one leads only where the rates invert reliably."""
-    warnings = correction_warnings(rates)
-    headline = "raw" if warnings else "corrected"
-    points = _flatten(corrected_figures(units, rates))
-    draws = bootstrap(units, lambda u: corrected_figures(u, rates), replicates, seed) if replicates else pd.DataFrame()
-    for key, point in points.items():
-        family, category = key.split(".", 1)
-        ci = percentile_interval(point, draws[key]) if key in draws else None
-        if ci is None and point == point and replicates:
-            warnings.append(f"corrected {key}: the bootstrap interval does not contain the estimate; no interval given")
-        figures[family][category] = replace(figures[family][category], corrected=Estimate(point, ci),
-                                            estimator=CORRECTION_ESTIMATOR, headline=headline)
-    return warnings
-
-
-def corpus_estimates(name: str, units: pd.DataFrame, rates: ErrorRates | None, replicates: int,
+def corpus_estimates(name: str, units: pd.DataFrame, correction: Correction | None, replicates: int,
                      seed: int) -> CorpusEstimates:
-    """THE estimation boundary: raw figures with intervals, plus corrected ones where error rates exist."""
+    """THE estimation boundary: raw figures with intervals, plus corrected ones where the corpus's unit has labels."""
     figures, warnings = raw_estimates(units, replicates, seed)
-    if rates is not None and len(units):
-        warnings += _with_correction(figures, units, rates, replicates, seed)
+    if correction is not None and len(units):
+        warnings += _with_correction(figures, units, correction, replicates, seed)
     network = figures["network_share"]["network"]
     return CorpusEstimates(name, network.denominator, int(units["group"].nunique()), network.count, figures, warnings)
-
-
-# The unit each corpus's labels (and so its measured error rates) are at.
-LABELED_UNIT = {"oecd": "documents", "cn": "measures"}
-
-
-def error_rates_from_model(model_path: Path, unit: str | None = None) -> dict[str, ErrorRates]:
-    """Per corpus, the cross-validated error rates saved beside the model.
-
-    With ``unit``, only corpora whose labels are at that unit: error rates measured on
-    Chinese measures do not describe documents aggregated from many measures.
-    """
-    oof_path = Path(model_path) / "oof_predictions.csv"
-    labels_path = Path(model_path) / "oof_truth.csv"
-    if not oof_path.exists() or not labels_path.exists():
-        return {}
-    predicted = pd.read_csv(oof_path, dtype=str, keep_default_na=False)
-    truth = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
-    for frame in (predicted, truth):
-        frame["types"] = _type_lists(frame["types"])
-    merged = truth.merge(predicted, on="unit_id", suffixes=("", "_pred"))
-    pred = merged[["types_pred", "primary_pred"]].rename(columns=lambda c: c.replace("_pred", ""))
-    rates = {}
-    for corpus, part in merged.groupby("corpus"):
-        if unit is None or LABELED_UNIT.get(corpus) == unit:
-            rates[corpus] = ErrorRates.from_oof(part, pred.loc[part.index])
-    return rates
 
 
 # ---------------------------------------------------------------- comparison
@@ -493,59 +427,89 @@ SME_RULE = ("SME-targeted documents only (STIP: target group TG31; other texts: 
 # ---------------------------------------------------------------- assembling a report
 
 
-def method_text(replicates: int, rates: dict[str, ErrorRates]) -> list[str]:
-    """The method section, with the figures this run actually used."""
-    corrected = ", ".join(f"{c} ({u})" for c, u in LABELED_UNIT.items() if c in rates) or "none in this run"
+def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
+    """The method section, with what this run actually did (``corrected``: corpus -> how it was corrected)."""
+    how = "; ".join(f"{c}: {h}" for c, h in corrected.items()) or "no corpus in this run"
     return [
         "Documents are split into measures; every measure is classified (network types with calibrated "
-        "probabilities, orientation) and documents are labeled by the codebook's aggregation rules (union of types, "
-        "most frequent primary type, majority orientation of non-neutral measures).",
-        "Raw figures count predicted labels (classify and count). Corrected figures apply adjusted classify-and-count "
-        f"({CORRECTION_ESTIMATOR}): the misclassification rates P(predicted | true) measured in grouped cross-validation "
-        "of the model are inverted with QuaPy. Error rates are those of a corpus's own labeled units, so the correction "
-        f"is applied only at that unit (corpora corrected here: {corrected}). Orientation shares are raw. Where a class "
-        f"is recovered in fewer than {MIN_RECALL_FOR_CORRECTION:.0%} of cross-validated cases the inversion is unstable; "
-        "the report then says so and headlines the raw estimate, with the corrected one beside it.",
-        f"{LEVEL:.0%} intervals are percentile bootstrap intervals over {replicates:,} replicates that resample "
-        "documents (all measures of a document move together); corrected estimates are recomputed in every replicate. "
-        "Counts are exact and carry no interval; an interval that would not contain its estimate is not given.",
+        "probabilities, orientation given a network unit) and documents are labeled by the codebook's aggregation "
+        "rules; English documents of programme-record size are classified whole, as their labels were given.",
+        "Raw figures count predicted labels (classify and count). Corrected figures are QuaPy quantifiers (ACC, PACC, "
+        "EMQ with BCTS recalibration, KDEy-ML) that learn the classifier's errors from its grouped cross-validated "
+        "predictions on the labeled units of the corpus's language. They apply only at the unit those labels are at "
+        "(Chinese: measures; English: programme records). For each language and target the estimator is the one "
+        "benchmarks/bench_quantify.py found closest to the truth on held-out labeled folds, at natural and shifted "
+        f"prevalences; where raw counting won, the raw figure leads. This run: {how}.",
+        f"{LEVEL:.0%} intervals are percentile bootstrap intervals that resample documents (all measures of a document "
+        f"move together), {replicates:,} replicates for raw figures; corrected figures resample the labeled documents "
+        f"behind the correction too ({min(replicates, CORRECTION_REPLICATES):,} replicates), so a correction learned from "
+        "few labels gets a wide interval. Counts are exact and carry no interval; an interval that would not contain its "
+        "estimate is not given.",
         "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "
         "intervals for the differences in shares (raw estimates).",
     ]
 
 
+LABELED = "labeled"  # the unit choice "each corpus at the unit its language's labels are at"
+
+
+def corpus_unit(unit: str, correction: Correction | None) -> str:
+    if unit != LABELED:
+        return unit
+    return correction.unit if correction is not None else "documents"
+
+
 def build_view(name: str, corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str, filters: Filters,
-               rates: dict[str, ErrorRates], replicates: int, seed: int) -> tuple[View, dict[str, pd.DataFrame]]:
+               corrections: dict[str, Correction], replicates: int, seed: int) -> tuple[View, dict[str, pd.DataFrame]]:
     units_by_corpus, estimates = {}, {}
     for corpus, (documents, measures) in corpora.items():
         kept = filters.apply(documents)
         kept_measures = measures[measures["doc_id"].isin(kept["doc_id"])] if measures is not None else None
-        units = analysis_units(kept, kept_measures, unit)
-        if unit == "measures":  # measures inherit their document's metadata (country, year ...)
+        correction = corrections.get(corpus_lang(documents))
+        chosen = corpus_unit(unit, correction)
+        units = analysis_units(kept, kept_measures, chosen)
+        if chosen == "measures":  # measures inherit their document's metadata (country, year ...)
             units = units.join(kept.set_index("doc_id")[["country"]], on="doc_id")
         units_by_corpus[corpus] = units
-        estimates[corpus] = corpus_estimates(corpus, units, rates.get(corpus), replicates, seed)
+        usable = correction if correction is not None and correction.unit == chosen else None
+        estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed)
     title = "SME-targeted policies" if filters.sme_only else "all policies"
     view = View(name, title, filters.describe(), estimates, compare(units_by_corpus, replicates, seed))
     return view, units_by_corpus
 
 
-def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str = "documents",
-                 filters: Filters | None = None, rates: dict[str, ErrorRates] | None = None, replicates: int = 1000,
+def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str = LABELED,
+                 filters: Filters | None = None, corrections: dict[str, Correction] | None = None, replicates: int = 1000,
                  seed: int = 0, illustrative: bool = False, all_policies: bool = True) -> tuple[Report, dict]:
     """The SME-targeted view (headline) and, unless ``all_policies`` is off, the all-policy view beside it.
 
     Returns the report and, per view, the filtered units per corpus.
     """
     filters = filters or Filters()
-    rates = rates or {}
+    corrections = corrections or {}
     wanted = {"sme": replace(filters, sme_only=True)}
     if all_policies:
         wanted["all"] = replace(filters, sme_only=False)
     views, units = {}, {}
     for name, view_filters in wanted.items():
-        views[name], units[name] = build_view(name, corpora, unit, view_filters, rates, replicates, seed)
-    return Report(unit, illustrative, views, method_text(replicates, rates), replicates, seed), units
+        views[name], units[name] = build_view(name, corpora, unit, view_filters, corrections, replicates, seed)
+    return Report(unit, illustrative, views, method_text(replicates, corrected_how(corpora, unit, corrections)),
+                  replicates, seed), units
+
+
+def corrected_how(corpora: dict, unit: str, corrections: dict[str, Correction]) -> dict[str, str]:
+    how = {}
+    for corpus, (documents, _) in corpora.items():
+        correction = corrections.get(corpus_lang(documents))
+        chosen = corpus_unit(unit, correction)
+        if correction is None:
+            how[corpus] = f"{chosen}, raw only (no labeled units of its language)"
+        elif correction.unit != chosen:
+            how[corpus] = f"{chosen}, raw only (its language's labels are {correction.unit})"
+        else:
+            picked = sorted(set(correction.selection.values()) - {"CC"})
+            how[corpus] = f"{chosen}, corrected with {', '.join(picked) or 'none (raw counting was best)'}"
+    return how
 
 
 def oecd_like_units(units_by_corpus: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
@@ -581,7 +545,8 @@ def default_corpora(specs: list[str], say: Callable[[str], None]) -> tuple[dict[
     return {"cn": sample / "cn", "oecd": sample / "oecd"}, True
 
 
-def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Path | None, track=None):
+def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Path | None, track=None,
+                say: Callable[[str], None] = lambda message: None):
     """A tagged table (with its .measures sibling) is read as it is; anything else is tagged first.
 
     The tagging resumes what an interrupted report left, and reuses a table tagged from the same
@@ -607,9 +572,12 @@ def load_or_tag(name: str, path: Path, out: Path, jobs: int, model: Path | None,
                                on_chunk=documents.advance)
 
         try:
-            tag_corpus(resume=True)
+            summary = tag_corpus(resume=True)
         except RunMismatch:
-            tag_corpus(resume=False)  # inputs or settings changed since the table was tagged
+            say(f"{name}: inputs or settings changed since {target} was tagged: tagging again")
+            summary = tag_corpus(resume=False)
+    if summary.reused:
+        say(f"{name}: reusing {target} (tagged from the same inputs and settings)")
     return pd.read_parquet(target), pd.read_parquet(measures_path(target))
 
 
@@ -626,7 +594,7 @@ def _silent(name: str):
     yield _NoProgress()
 
 
-def run_report(corpus_specs: list[str], out: Path, *, unit: str = "documents", filters: Filters | None = None,
+def run_report(corpus_specs: list[str], out: Path, *, unit: str = LABELED, filters: Filters | None = None,
                all_policies: bool = True, replicates: int = 1000, seed: int = 0, jobs: int = 1,
                model: Path | None = None, say: Callable[[str], None] = lambda message: None, track=None) -> ReportRun:
     """Everything ``classifier report`` does: tag (or read) the corpora, estimate, write tables, charts and HTML."""
@@ -636,9 +604,9 @@ def run_report(corpus_specs: list[str], out: Path, *, unit: str = "documents", f
 
     specs, illustrative = default_corpora(corpus_specs, say)
     out.mkdir(parents=True, exist_ok=True)
-    corpora = {name: load_or_tag(name, path, out, jobs, model, track) for name, path in specs.items()}
-    rates = error_rates_from_model(model_dir(model), unit)
-    report, units = build_report(corpora, unit, filters, rates, replicates, seed, illustrative, all_policies)
+    corpora = {name: load_or_tag(name, path, out, jobs, model, track, say) for name, path in specs.items()}
+    corrections = corrections_from_model(model_dir(model))
+    report, units = build_report(corpora, unit, filters, corrections, replicates, seed, illustrative, all_policies)
     headline_filters = replace(filters or Filters(), sme_only=True)
     examples = evidence_examples({name: (headline_filters.apply(d), m) for name, (d, m) in corpora.items()})
     card_path = model_dir(model) / "model_card.json"

@@ -10,8 +10,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from classifier import report_render
-from classifier.report import (ErrorRates, Estimate, Filters, analysis_units, build_report, corpus_estimates,
-                               corrected_figures, method_text, raw_estimates)
+from classifier.report import (Correction, Estimate, Filters, analysis_units, build_report, corpus_estimates,
+                               method_text, raw_estimates)
 from classifier.report_evidence import evidence_examples
 from classifier.report_render import answer_sentences, write_atomic, write_charts, write_html, write_tables
 
@@ -31,8 +31,15 @@ def tagged_documents():
     return pd.DataFrame([{"doc_id": f"d{i}", "title": f"doc {i}", "types": json.dumps(t), "primary": p, "orientation": o,
                           "error": "", "country": "A" if i < 5 else "B", "country_code": "AA" if i < 5 else "BB",
                           "year": 2015 + i, "wave": 2021, "lang": "en", "sme_targeted": i % 2 == 0,
+                          "scores": scores_of(t, o),
                           "evidence": json.dumps([evidence_item(t[0], i)] if t else [])}
                          for i, (t, p, o) in enumerate(rows)])
+
+
+def scores_of(types, orientation):
+    """Document scores as tagging writes them: a probability per type and per driver."""
+    return {**{l: (0.8 if l in types else 0.1) for l in LABELS},
+            **{o: (0.7 if o == orientation else 0.15) for o in ("lead_firm", "network", "neutral")}}
 
 
 def evidence_item(label, i):
@@ -92,64 +99,50 @@ def test_an_interval_must_contain_its_estimate():
     assert Estimate(0.5, (0.4, 0.6)).ci == (0.4, 0.6)
 
 
-def test_corrected_estimator_recovers_known_prevalence_better_than_raw_counting():
-    rng = np.random.default_rng(2)
-    classes = ["production", "knowledge", "partnership", "cluster", "none"]
-    # a classifier that confuses classes at known rates: P(pred | true), columns = true class
-    confusion = np.array([[0.70, 0.10, 0.10, 0.05, 0.05], [0.10, 0.75, 0.10, 0.05, 0.05], [0.05, 0.05, 0.60, 0.05, 0.02],
-                          [0.02, 0.02, 0.05, 0.70, 0.03], [0.13, 0.08, 0.15, 0.15, 0.85]])
+def synthetic_correction(selection):
+    from synthetic_quantities import labeled
 
-    def classify(true_labels):
-        return [classes[rng.choice(5, p=confusion[:, classes.index(t)])] for t in true_labels]
-
-    def frame(primary):
-        return pd.DataFrame({"primary": primary, "types": [[p] if p != "none" else [] for p in primary]})
-
-    # error rates measured on a labeled sample with one prevalence ...
-    train_true = rng.choice(classes, 4000, p=[0.1, 0.2, 0.1, 0.1, 0.5])
-    rates = ErrorRates.from_oof(frame(train_true), frame(classify(train_true)))
-    # ... applied to a corpus with another prevalence
-    prevalence = np.array([0.35, 0.15, 0.05, 0.05, 0.40])
-    test_true = rng.choice(classes, 5000, p=prevalence)
-    units = frame(classify(test_true)).assign(orientation="network", group=range(5000))
-    corrected = corrected_figures(units, rates)["primary_share_of_network"]
-    raw, _ = raw_estimates(units, replicates=0, seed=0)
-    truth = dict(zip(classes[:4], prevalence[:4] / prevalence[:4].sum()))
-    corrected_error = sum(abs(corrected[c] - truth[c]) for c in LABELS)
-    raw_error = sum(abs(raw["primary_share_of_network"][c].raw.value - truth[c]) for c in LABELS)
-    assert corrected_error < raw_error / 2
+    return Correction("en", labeled(np.random.default_rng(3), n=600), selection)
 
 
-def unstable_rates():
-    classes = ["production", "knowledge", "partnership", "cluster", "none"]
-    truth = pd.DataFrame({"primary": ["partnership"] * 10 + ["knowledge"] * 10 + classes})
-    predicted = pd.DataFrame({"primary": ["knowledge"] * 9 + ["partnership"] + ["knowledge"] * 10 + classes})
-    for frame in (truth, predicted):
-        frame["types"] = frame.primary.map(lambda p: [] if p == "none" else [p])
-    return ErrorRates.from_oof(truth, predicted)
-
-
-def test_unstable_correction_is_flagged_and_the_headline_falls_back_to_raw():
-    estimates = corpus_estimates("oecd", units_of(tagged_documents()), unstable_rates(), replicates=20, seed=0)
+def test_the_benchmark_selection_decides_which_figures_are_corrected_and_lead():
+    correction = synthetic_correction({"primary": "PACC", "orientation": "CC"})
+    estimates = corpus_estimates("oecd", units_of(tagged_documents()), correction, replicates=20, seed=0)
     figure = estimates.figure("primary_share_of_network", "production")
-    assert figure.headline == "raw" and figure.best is figure.raw and "partnership" in estimates.warnings[0]
-    assert figure.corrected is not None and figure.estimator == "ACC"  # still reported beside the raw estimate
-    assert estimates.figure("orientation_share_of_network", "network").corrected is None  # orientation stays raw
+    assert figure.headline == "corrected" and figure.estimator == "PACC" and figure.best is figure.corrected
+    assert figure.raw.value == pytest.approx(0.5) and figure.corrected.value != figure.raw.value
+    lead = estimates.figure("orientation_share_of_network", "lead_firm")  # raw counting won: raw leads, no correction
+    assert lead.headline == "raw" and lead.corrected is None
 
 
-def test_method_prose_follows_the_figures_it_names(monkeypatch):
+def test_a_corpus_without_a_benchmark_selection_is_raw_and_says_why():
+    estimates = corpus_estimates("oecd", units_of(tagged_documents()), synthetic_correction({}), replicates=20, seed=0)
+    assert estimates.figure("primary_share_of_network", "production").headline == "raw"
+    assert "bench_quantify" in estimates.warnings[0]
+
+
+def test_method_prose_follows_what_the_run_did(monkeypatch):
     from classifier import report
 
-    monkeypatch.setattr(report, "MIN_RECALL_FOR_CORRECTION", 0.4)
-    text = " ".join(method_text(123, {}))
-    assert "fewer than 40%" in text and "123 replicates" in text and "none in this run" in text
+    monkeypatch.setattr(report, "CORRECTION_REPLICATES", 77)
+    text = " ".join(method_text(123, {"cn": "measures, corrected with PACC"}))
+    assert "123 replicates" in text and "(77 replicates)" in text and "cn: measures, corrected with PACC" in text
 
 
-def make_report(tmp_path, illustrative=False, rates=None, **corpus_names):
+def test_a_renamed_corpus_keeps_its_correction(tmp_path):
+    report = make_report(tmp_path, corrections={"en": synthetic_correction({"primary": "PACC"})},
+                         cn="china", oecd="member_states")
+    for name in ("china", "member_states"):
+        figure = report.headline.corpora[name].figure("primary_share_of_network", "knowledge")
+        assert figure.estimator == "PACC" and figure.headline == "corrected"
+
+
+def make_report(tmp_path, illustrative=False, corrections=None, **corpus_names):
     documents = tagged_documents()
     names = corpus_names or {"cn": "cn", "oecd": "oecd"}
     corpora = {names["cn"]: (documents, None), names["oecd"]: (documents.assign(doc_id=documents.doc_id + "o"), None)}
-    report, units = build_report(corpora, "documents", Filters(), rates=rates, replicates=50, illustrative=illustrative)
+    report, units = build_report(corpora, "documents", Filters(), corrections=corrections, replicates=50,
+                                 illustrative=illustrative)
     write_tables(report, tmp_path)
     images = write_charts(report, tmp_path, units["sme"][names["oecd"]])
     write_html(report, tmp_path, images, evidence_examples(corpora), {})
@@ -169,7 +162,7 @@ def all_estimates(node):
 
 
 def test_shares_json_is_full_precision_and_every_interval_contains_its_estimate(tmp_path):
-    make_report(tmp_path, rates={"oecd": unstable_rates()})
+    make_report(tmp_path, corrections={"en": synthetic_correction({"primary": "PACC"})})
     text = (tmp_path / "shares.json").read_text()
     shares = json.loads(text)  # strict JSON: no NaN
     assert "NaN" not in text and list(shares["views"]) == ["sme", "all"]
@@ -185,22 +178,22 @@ def test_shares_json_is_full_precision_and_every_interval_contains_its_estimate(
 
 
 def test_shares_csv_has_clean_numbers_comparisons_and_the_reference(tmp_path):
-    make_report(tmp_path, rates={"oecd": unstable_rates()})
+    make_report(tmp_path, corrections={"en": synthetic_correction({"primary": "PACC"})})
     raw_text = (tmp_path / "shares.csv").read_text()
     assert "e-" not in raw_text and "nan" not in raw_text.lower()
     table = pd.read_csv(tmp_path / "shares.csv")
     row = table[(table.view == "all") & (table.corpus == "cn") & (table.family == "primary_share_of_network")
                 & (table.category == "production") & (table.estimate == "raw")].iloc[0]
     assert row.value == pytest.approx(0.5) and row["count"] == 3 and row.denominator == 6 and row.ci_low <= 0.5 <= row.ci_high
-    assert set(table.estimate) == {"raw", "ACC", "difference", "published"}
-    assert table[(table.estimate == "ACC")]["count"].isna().all()  # raw counts are not shown under corrected shares
+    assert set(table.estimate) == {"raw", "PACC", "difference", "published"}
+    assert table[(table.estimate == "PACC")]["count"].isna().all()  # raw counts are not shown under corrected shares
     reference = table[table.corpus == "OECD 2023 reference"].set_index("category")["value"]
     assert reference.to_dict() == {"production": 0.52, "knowledge": 0.33, "partnership": 0.12, "cluster": 0.03}
     assert (table.corpus == "cn - oecd").any()
 
 
 def test_html_opens_with_the_answer_and_never_shows_markup_reprs_or_nan(tmp_path):
-    report = make_report(tmp_path, illustrative=True, rates={"oecd": unstable_rates()})
+    report = make_report(tmp_path, illustrative=True, corrections={"en": synthetic_correction({"primary": "PACC"})})
     page = (tmp_path / "report.html").read_text()
     body = page[page.index("<body>"):]
     first, second = answer_sentences(report)

@@ -1,0 +1,77 @@
+"""Ablation: each block and design choice of the model on and off, in the same grouped folds.
+
+    CLASSIFIER_DATA=../shared/data python benchmarks/ablation.py [--variants a,b,...] [--out docs/ablation.json]
+
+Every variant is the default config (configs/train.toml) with a few parameters changed; all are
+cross-validated on the same grouped folds (the folds of ``classifier.evaluate.grouped_folds``), so
+differences are the variants', not the folds'. ``no_new_labels`` drops the round-4 labels from
+every training fold but is scored on the same test units. Prints a table of macro-F1 per language
+and writes every metric to --out.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from classifier.evaluate import cross_validate  # noqa: E402
+from classifier.training import build_model, load_units, read_config  # noqa: E402
+
+VARIANTS = {
+    # name: (what changes, config overrides {table: {key: value}})
+    "earlier_design": ("orientation on all units, plain argmax, no embeddings",
+                       {"model": {"orientation_scope": "all", "orientation_decision": "argmax"}, "embedding": {"enabled": False}}),
+    "structured_orientation": ("orientation on network units, tuned weights, no embeddings",
+                               {"model": {"orientation_scope": "network", "orientation_decision": "tuned"},
+                                "embedding": {"enabled": False}}),
+    "default": ("the default config", {}),
+    "no_embedding": ("the default config without the sentence block", {"embedding": {"enabled": False}}),
+    "embedding_x2": ("the sentence block weighted 2", {"model": {"embedding_weight": 2.0}}),
+    "embedding_x0.5": ("the sentence block weighted 0.5", {"model": {"embedding_weight": 0.5}}),
+    "no_lexicon": ("without the cue lexicon block", {"features": {"lexicon_weight": 0.0}}),
+    "no_class_weight": ("unweighted classes", {"types": {"class_weight": None}, "orientation": {"class_weight": None}}),
+}
+AXES = ("types_macro_f1", "primary_macro_f1", "orientation_macro_f1")
+
+
+def configured(base: dict, overrides: dict) -> dict:
+    config = copy.deepcopy(base)
+    for table, values in overrides.items():
+        config.setdefault(table, {}).update(values)
+    return config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "configs" / "train.toml")
+    parser.add_argument("--out", type=Path, default=Path("docs/ablation.json"))
+    args = parser.parse_args()
+    base = read_config(args.config)
+    units = load_units(base)
+    settings = base["evaluation"]
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    for name in args.variants.split(","):
+        description, overrides = VARIANTS[name]
+        started = time.perf_counter()
+        model = build_model(configured(base, overrides))
+        evaluation = cross_validate(model, units, n_splits=settings["n_splits"], seed=settings["seed"], baselines={})
+        metrics = evaluation["metrics"]["model"]
+        results[name] = {"description": description, "overrides": overrides, "seconds": round(time.perf_counter() - started),
+                         **{slice_: {axis: metrics[slice_][axis] for axis in AXES} | {
+                             "per_type_f1": {t: v["f1"] for t, v in metrics[slice_]["types"].items()}}
+                            for slice_ in metrics if slice_.startswith("lang=")}}
+        print(f"{name:24s} " + "  ".join(f"{s} " + "/".join(f"{results[name][s][a]:.3f}" for a in AXES)
+                                         for s in ("lang=en", "lang=zh")) + f"  ({results[name]['seconds']}s)", flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

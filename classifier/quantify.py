@@ -1,0 +1,311 @@
+"""Stage 6a, quantify: category shares corrected for classifier error, with honest intervals.
+
+Counting predicted labels (classify and count, CC) is biased whenever the classifier
+errs. The quantifiers here (QuaPy) learn the classifier's behaviour from its
+out-of-fold predictions on the labeled corpus (``models/<model>/oof_*.csv``) and
+estimate the true shares of an unlabeled corpus:
+
+* ``CC``: classify and count (the raw figure);
+* ``ACC``: adjusted classify and count (misclassification rates inverted);
+* ``PACC``: its probabilistic version;
+* ``EMQ-BCTS``: expectation maximisation (SLD) on posteriors recalibrated with
+  bias-corrected temperature scaling, as QuaPy recommends;
+* ``KDEy-ML``: kernel-density mixture of the posteriors, maximum likelihood.
+
+Three targets, each a single-label problem built from the model's outputs:
+
+* ``primary``: the primary type over five classes (four types and ``none``); shares
+  among network units are the four types renormalised;
+* ``orientation``: the joint of network and driver, over ``none``, and network units
+  that are ``lead_firm``, ``network`` or ``neutral``; the orientation shares among
+  network units are the last three renormalised (the lead-firm share of the question);
+* ``type:<label>``: each network type present or not (binary).
+
+Which estimator a report headlines is chosen per language and target by
+``benchmarks/bench_quantify.py`` and saved beside the model (``quantification.json``);
+the corrected figure leads only where the benchmark found it beats raw counting.
+Intervals come from a bootstrap that resamples the analysed corpus's documents *and*
+the labeled documents behind the error rates, so a correction learned from few labels
+gets a wide interval instead of a confident wrong number.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .codebook import LABELS, NONE, ORIENTATIONS, parse_types
+
+ESTIMATORS = ("CC", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
+SELECTION_FILE = "quantification.json"
+JOINT_CLASSES = (NONE, *ORIENTATIONS)  # the orientation target: none, or a network unit with its driver
+TARGETS = ("primary", "orientation", *[f"type:{label}" for label in LABELS])
+
+
+def target_classes(target: str) -> tuple[str, ...]:
+    if target == "primary":
+        return (*LABELS, NONE)
+    if target == "orientation":
+        return JOINT_CLASSES
+    return ("absent", "present")
+
+
+# ---------------------------------------------------------------- posteriors and labels per target
+
+
+def _type_matrix(frame: pd.DataFrame) -> np.ndarray:
+    return frame[[f"p_{label}" for label in LABELS]].to_numpy(float)
+
+
+def posteriors(frame: pd.DataFrame, target: str) -> np.ndarray:
+    """(n, classes) probabilities of a target from the model's p_* columns.
+
+    The type probabilities are independent per type; P(no type) is taken as the product of
+    their complements and the rest split in proportion to them. Orientation probabilities are
+    P(driver | network unit), so the joint is P(network) x P(driver | network).
+    """
+    types = np.clip(_type_matrix(frame), 1e-6, 1 - 1e-6)
+    p_none = np.prod(1 - types, axis=1, keepdims=True)
+    if target == "primary":
+        return np.hstack([(1 - p_none) * types / types.sum(axis=1, keepdims=True), p_none])
+    if target == "orientation":
+        drivers = frame[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float)
+        drivers = drivers / np.clip(drivers.sum(axis=1, keepdims=True), 1e-12, None)
+        return np.hstack([p_none, (1 - p_none) * drivers])
+    j = LABELS.index(target.split(":", 1)[1])
+    return np.column_stack([1 - types[:, j], types[:, j]])
+
+
+def labels_of(frame: pd.DataFrame, target: str) -> np.ndarray:
+    """Class indices of a target from label columns (types, primary, orientation): truth or prediction."""
+    types = frame["types"].map(parse_types)
+    if target == "primary":
+        return frame["primary"].map(target_classes("primary").index).to_numpy()
+    if target == "orientation":
+        joint = [NONE if not t else o for t, o in zip(types, frame["orientation"])]
+        return np.array([JOINT_CLASSES.index(j) for j in joint])
+    label = target.split(":", 1)[1]
+    return types.map(lambda t: int(label in t)).to_numpy()
+
+
+# ---------------------------------------------------------------- QuaPy on posteriors already computed
+
+
+class Posteriors(ClassifierMixin, BaseEstimator):
+    """A fitted 'classifier' whose input is already its posterior matrix (out-of-fold predictions).
+
+    QuaPy's aggregative quantifiers then learn only their aggregation from the labeled
+    out-of-fold posteriors, and never retrain the policy model.
+    """
+
+    def __init__(self, n_classes: int = 2):
+        self.n_classes = n_classes
+
+    def fit(self, X, y=None):
+        self.classes_ = np.arange(self.n_classes)
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(X, float)
+
+    def predict(self, X):
+        return np.asarray(X, float).argmax(axis=1)
+
+
+def _quapy_method(name: str, n_classes: int, P: np.ndarray, y: np.ndarray):
+    from quapy.method._kdey import KDEyML
+    from quapy.method.aggregative import ACC, CC, EMQ, PACC
+
+    clf = Posteriors(n_classes).fit(None)
+    common = {"classifier": clf, "fit_classifier": False}
+    if name == "CC":
+        return CC(**common)
+    if name == "ACC":
+        return ACC(**common, val_split=None)
+    if name == "PACC":
+        return PACC(**common, val_split=None)
+    if name == "EMQ-BCTS":
+        # BCTS is fitted on the labeled posteriors themselves (they are out-of-fold, so honest);
+        # a calibration that cannot be fitted falls back to the posteriors as they are.
+        return EMQ(**common, val_split=(P, y), exact_train_prev=False, calib="bcts", on_calib_error="backup")
+    if name == "KDEy-ML":
+        return KDEyML(**common, val_split=None, bandwidth=0.1, random_state=0)
+    raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
+
+
+def fit_quantifier(name: str, P: np.ndarray, y: np.ndarray):
+    """A quantifier that turns a sample's posteriors into class prevalences, learned from labeled (P, y)."""
+    n_classes = P.shape[1]
+    if name == "CC":
+        return lambda Q: np.bincount(Q.argmax(axis=1), minlength=n_classes) / max(len(Q), 1)
+    present = np.unique(y)
+    if len(present) < 2:  # nothing to learn a correction from: counting is all there is
+        return fit_quantifier("CC", P, y)
+    method = _quapy_method(name, n_classes, P, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        method.fit(P, y)
+
+    def quantify(Q: np.ndarray) -> np.ndarray:
+        if not len(Q):
+            return np.full(n_classes, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimate = np.asarray(method.quantify(Q), float)
+        return estimate / estimate.sum() if estimate.sum() > 0 else estimate
+
+    return quantify
+
+
+# ---------------------------------------------------------------- labeled out-of-fold units
+
+
+@dataclass
+class LabeledPosteriors:
+    """Out-of-fold predictions of the labeled units of one language, with their truth and documents."""
+
+    lang: str
+    unit: str  # the unit those labels are at ("documents" or "measures")
+    predicted: pd.DataFrame  # p_* columns, types, primary, orientation
+    truth: pd.DataFrame  # types, primary, orientation
+    groups: np.ndarray  # the document of each unit
+
+    def __len__(self) -> int:
+        return len(self.truth)
+
+    def subset(self, index: np.ndarray) -> "LabeledPosteriors":
+        return LabeledPosteriors(self.lang, self.unit, self.predicted.iloc[index].reset_index(drop=True),
+                                 self.truth.iloc[index].reset_index(drop=True), self.groups[index])
+
+
+def labeled_posteriors(model_dir: Path) -> dict[str, LabeledPosteriors]:
+    """Per language, the out-of-fold predictions saved beside a model (empty when there are none).
+
+    The unit of each language's labels comes from the model card (``labeled_units``), not from a
+    corpus name: a user's corpus is corrected by the labels of its own language.
+    """
+    model_dir = Path(model_dir)
+    oof_path, truth_path = model_dir / "oof_predictions.csv", model_dir / "oof_truth.csv"
+    if not (oof_path.exists() and truth_path.exists()):
+        return {}
+    predicted = pd.read_csv(oof_path, dtype={"unit_id": str}, keep_default_na=False)
+    truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
+    if "group" not in truth or "p_production" not in predicted:
+        return {}
+    joined = truth.merge(predicted, on="unit_id", suffixes=("", "_pred"))
+    units = labeled_units(model_dir)
+    result = {}
+    for lang, part in joined.groupby("lang"):
+        part = part.reset_index(drop=True)
+        pred = part[[c for c in part.columns if c.startswith("p_")]].assign(
+            types=part["types_pred"], primary=part["primary_pred"], orientation=part["orientation_pred"])
+        result[lang] = LabeledPosteriors(lang, units.get(lang, "documents"), pred,
+                                         part[["types", "primary", "orientation"]], part["group"].to_numpy())
+    return result
+
+
+def labeled_units(model_dir: Path) -> dict[str, str]:
+    card = Path(model_dir) / "model_card.json"
+    if card.exists():
+        return json.loads(card.read_text(encoding="utf-8")).get("labeled_units", {}) or {}
+    return {}
+
+
+def read_selection(model_dir: Path) -> dict:
+    """The benchmark's choice of headline estimator per language and target (``{}`` when never run)."""
+    path = Path(model_dir) / SELECTION_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+# ---------------------------------------------------------------- shares of a corpus
+
+
+def shares(target: str, prevalence: np.ndarray) -> dict[str, dict[str, float]]:
+    """Report families from a target's prevalence vector."""
+    classes = target_classes(target)
+    p = dict(zip(classes, prevalence))
+    if target == "primary":
+        network = 1 - p[NONE]
+        return {"primary_share_of_network": {l: p[l] / network if network > 0 else np.nan for l in LABELS},
+                "network_share": {"network": network}}
+    if target == "orientation":
+        network = 1 - p[NONE]
+        share = {o: p[o] / network if network > 0 else np.nan for o in ORIENTATIONS}
+        return {"orientation_share_of_network": share,
+                "orientation_gap": {"lead_firm - network": share["lead_firm"] - share["network"]}}
+    return {"type_rate": {target.split(":", 1)[1]: p["present"]}}
+
+
+def estimate_shares(name: str, target: str, corpus: pd.DataFrame, labeled: LabeledPosteriors) -> dict:
+    quantify = fit_quantifier(name, posteriors(labeled.predicted, target), labels_of(labeled.truth, target))
+    return shares(target, quantify(posteriors(corpus, target)))
+
+
+def _resample_groups(groups: np.ndarray, rng) -> np.ndarray:
+    codes, _ = pd.factorize(groups)
+    members = pd.Series(np.arange(len(groups))).groupby(codes).apply(np.asarray).tolist()
+    chosen = rng.integers(0, len(members), len(members))
+    return np.concatenate([members[k] for k in chosen]) if members else np.array([], int)
+
+
+def bootstrap_shares(name: str, target: str, corpus: pd.DataFrame, corpus_groups: np.ndarray,
+                     labeled: LabeledPosteriors, replicates: int, seed: int) -> list[dict]:
+    """Replicate shares, each from resampled corpus documents and resampled labeled documents."""
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(replicates):
+        sample = corpus.iloc[_resample_groups(corpus_groups, rng)]
+        draws.append(estimate_shares(name, target, sample, labeled.subset(_resample_groups(labeled.groups, rng))))
+    return draws
+
+
+def corpus_posteriors(units: pd.DataFrame) -> pd.DataFrame:
+    """The p_* columns of analysed units: measure rows carry them, document rows hold them in ``scores``."""
+    if "p_production" in units:
+        return units
+    scores = units["scores"].map(lambda s: json.loads(s) if isinstance(s, str) else (s or {}))
+    columns = {f"p_{c}": scores.map(lambda s, c=c: float(s.get(c, np.nan))) for c in (*LABELS, *ORIENTATIONS)}
+    return units.assign(**columns)
+
+
+# ---------------------------------------------------------------- the validation protocol (benchmark)
+
+
+def sample_at_prevalence(y: np.ndarray, prevalence: np.ndarray, size: int, rng) -> np.ndarray:
+    """Indices of a sample of ``size`` units drawn with replacement at the given class prevalence."""
+    counts = rng.multinomial(size, prevalence)
+    index = [rng.choice(np.flatnonzero(y == c), k) for c, k in enumerate(counts) if k]
+    return np.concatenate(index) if index else np.array([], int)
+
+
+def uniform_prevalences(n_classes: int, count: int, rng) -> np.ndarray:
+    """Prevalence vectors drawn uniformly from the simplex (QuaPy's artificial-prevalence protocol draws
+    a grid of them; at five classes a random draw covers it at far less cost)."""
+    return rng.dirichlet(np.ones(n_classes), size=count)
+
+
+def total_variation(p: np.ndarray, q: np.ndarray) -> float:
+    return float(0.5 * np.nansum(np.abs(np.asarray(p) - np.asarray(q))))
+
+
+def renormalised(prevalence: np.ndarray, target: str) -> np.ndarray:
+    """The shares a report states: among network units for primary and orientation, the rate for a type."""
+    classes = target_classes(target)
+    if target in ("primary", "orientation"):
+        keep = [i for i, c in enumerate(classes) if c != NONE]
+        mass = prevalence[keep].sum()
+        return prevalence[keep] / mass if mass > 0 else np.full(len(keep), np.nan)
+    return prevalence[1:]
+
+
+def say_nothing(message: str) -> None:
+    pass
+
+
+ProgressFn = Callable[[str], None]
