@@ -200,3 +200,27 @@ def test_committed_default_model_loads_verified_and_tags_both_languages():
                     "Vouchers let SMEs buy R&D services from universities and public research institutes."])
     assert docs.primary.tolist() == ["production", "knowledge"]
     assert clf.card["codebook_version"] == "1.2" and clf.card["metrics"]["model"]["lang=zh"]["n"] > 1000
+
+
+def test_a_record_gets_the_same_labels_whatever_container_it_arrives_in(clf, tmp_path):
+    """STIP row, JSON Lines row, .txt and .docx of the same programme text: one classification unit, one answer."""
+    import docx
+
+    from classifier.ingest import iter_documents
+
+    record = next(d for d in iter_documents(FIXTURES / "stip_mini.csv", "oecd") if d.status == "ok")
+    paragraphs = record.text.split("\n\n")
+    (tmp_path / "record.txt").write_text(record.text, encoding="utf-8")
+    (tmp_path / "record.jsonl").write_text(json.dumps({"id": "r", "text": record.text}) + "\n", encoding="utf-8")
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(tmp_path / "record.docx")
+    docs = [record] + [d for name in ("record.txt", "record.jsonl", "record.docx")
+                       for d in iter_documents(tmp_path / name, "input") if d.status == "ok"]
+    assert len(docs) == 4
+    frame = clf.tag_documents(docs)
+    labels = frame[["types", "primary", "orientation"]].astype(str).drop_duplicates()
+    assert len(labels) == 1, frame[["source", "types", "primary", "orientation"]]
+    scores = pd.DataFrame(list(frame["scores"]))
+    assert (scores.max() - scores.min()).max() < 1e-6  # the same probabilities, not just the same decision
