@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
+from sklearn.base import BaseEstimator, clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.evaluate import cross_validate  # noqa: E402
@@ -36,7 +36,25 @@ VARIANTS = {
     "embedding_x0.5": ("the sentence block weighted 0.5", {"model": {"embedding_weight": 0.5}}),
     "no_lexicon": ("without the cue lexicon block", {"features": {"lexicon_weight": 0.0}}),
     "no_class_weight": ("unweighted classes", {"types": {"class_weight": None}, "orientation": {"class_weight": None}}),
+    "no_new_labels": ("the default config trained without the round-4 labels (scored on the same test units)", {}),
 }
+WITHOUT_ROUND = {"no_new_labels": "4"}
+
+
+class WithoutRound(BaseEstimator):
+    """Fits ``model`` on the training units of every round but one; predicts as ``model``."""
+
+    def __init__(self, model=None, excluded_round="4"):
+        self.model = model
+        self.excluded_round = excluded_round
+
+    def fit(self, X, y):
+        keep = (y["round"].astype(str) != self.excluded_round).to_numpy()
+        self.model_ = clone(self.model).fit([t for t, k in zip(X, keep) if k], y[keep].reset_index(drop=True))
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
 AXES = ("types_macro_f1", "primary_macro_f1", "orientation_macro_f1")
 
 
@@ -61,6 +79,8 @@ def main() -> None:
         description, overrides = VARIANTS[name]
         started = time.perf_counter()
         model = build_model(configured(base, overrides))
+        if name in WITHOUT_ROUND:
+            model = WithoutRound(model, WITHOUT_ROUND[name])
         evaluation = cross_validate(model, units, n_splits=settings["n_splits"], seed=settings["seed"], baselines={})
         metrics = evaluation["metrics"]["model"]
         results[name] = {"description": description, "overrides": overrides, "seconds": round(time.perf_counter() - started),

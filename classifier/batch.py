@@ -61,7 +61,7 @@ JSON_COLUMNS = ("types", "scores", "evidence")
 SCORE_KEYS = (*LABELS, *ORIENTATIONS)
 MEASURE_COLUMNS = ["doc_id", "measure_id", "order", "lang", "start", "end", "text", "types", "primary", "orientation",
                    "p_production", "p_knowledge", "p_partnership", "p_cluster", "p_lead_firm", "p_network", "p_neutral",
-                   "ood", "ood_reason"]
+                   "ood", "ood_reason", "embedded"]
 RUN_METADATA_KEY = b"classifier_run"  # Parquet schema metadata: the run key an output was made by
 
 

@@ -252,6 +252,8 @@ class PolicyModel(BaseEstimator):
 
     ``embedder``: an optional sentence-embedding transformer (:class:`classifier.embed.SentenceEmbedder`)
     whose block, scaled by ``embedding_weight``, is stacked beside the n-gram and lexicon blocks.
+    ``embed_band``: None embeds every text; a number trains an n-gram-only gate beside the full model
+    and embeds only the texts the gate is unsure about (see :meth:`analyse`): the encoder is slow.
     ``orientation_scope``: ``"network"`` trains the orientation head on network units only
     (P(orientation | network unit)); ``"all"`` on every unit (the earlier design, kept for ablation).
     ``orientation_decision``: ``"tuned"`` (weighted argmax, weights chosen on inner folds) or ``"argmax"``.
@@ -259,12 +261,14 @@ class PolicyModel(BaseEstimator):
     """
 
     def __init__(self, featurizer=None, types=None, orientation=None, embedder=None, embedding_weight=1.0,
-                 orientation_scope="network", orientation_decision="tuned", tune_folds=3, random_state=0):
+                 embed_band=None, orientation_scope="network", orientation_decision="tuned", tune_folds=3,
+                 random_state=0):
         self.featurizer = featurizer
         self.types = types
         self.orientation = orientation
         self.embedder = embedder
         self.embedding_weight = embedding_weight
+        self.embed_band = embed_band
         self.orientation_scope = orientation_scope
         self.orientation_decision = orientation_decision
         self.tune_folds = tune_folds
@@ -276,19 +280,31 @@ class PolicyModel(BaseEstimator):
         texts = _texts(X)
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None else PolicyFeaturizer()
         self.embedder_ = clone(self.embedder).fit(texts) if self.embedder is not None else None
-        features = self._stack(self.featurizer_.fit_transform(texts), texts)
+        ngrams = self.featurizer_.fit_transform(texts)
         Y = label_matrix(y["types"])
         orientation = np.asarray(y["orientation"], dtype=object)
         groups = np.asarray(y["group"]) if "group" in y else np.arange(len(texts))
         domains = np.array(domains_of(texts))
-        oof_types, oof_orientation = self._inner_oof(features, Y, orientation, groups)
-        self.thresholds_ = tune_type_thresholds(Y, oof_types, domains)
-        networked = Y.any(axis=1)
-        self.orientation_weights_ = (tune_orientation_weights(orientation[networked], oof_orientation[networked])
-                                     if self.orientation_decision == "tuned" else {o: 1.0 for o in ORIENTATIONS})
-        self.types_, self.orientation_ = self._fit_heads(features, Y, orientation, groups)
+        (self.types_, self.orientation_, self.thresholds_,
+         self.orientation_weights_) = self._learn(self._stack(ngrams, texts), Y, orientation, groups, domains)
+        if self._gated:  # the n-gram-only model that decides which texts need the encoder
+            (self.gate_types_, self.gate_orientation_, self.gate_thresholds_,
+             self.gate_orientation_weights_) = self._learn(ngrams, Y, orientation, groups, domains)
         self.classes_ = {"types": list(LABELS), "orientation": list(ORIENTATIONS)}
         return self
+
+    @property
+    def _gated(self) -> bool:
+        return self.embedder is not None and self.embed_band is not None
+
+    def _learn(self, features, Y, orientation, groups, domains):
+        """Both heads on ``features``, with thresholds and orientation weights tuned on inner folds."""
+        oof_types, oof_orientation = self._inner_oof(features, Y, orientation, groups)
+        thresholds = tune_type_thresholds(Y, oof_types, domains)
+        networked = Y.any(axis=1)
+        weights = (tune_orientation_weights(orientation[networked], oof_orientation[networked])
+                   if self.orientation_decision == "tuned" else {o: 1.0 for o in ORIENTATIONS})
+        return (*self._fit_heads(features, Y, orientation, groups), thresholds, weights)
 
     def _fit_heads(self, features, Y, orientation, groups):
         types = clone(self.types) if self.types is not None else NetworkTypeClassifier()
@@ -316,15 +332,48 @@ class PolicyModel(BaseEstimator):
 
     # ------------------------------------------------------------ prediction
 
-    def analyse(self, X) -> Prediction:
-        """Labels and probabilities with the analysis behind them (cues, vocabulary coverage), in one pass."""
+    def analyse(self, X, embed: bool = True) -> Prediction:
+        """Labels and probabilities with the analysis behind them (cues, vocabulary coverage), in one pass.
+
+        With a sentence encoder and ``embed_band`` set, the n-gram model reads every text first and
+        only the texts it is unsure about (a type probability within ``embed_band`` of its threshold,
+        or a close orientation call on a network unit) are embedded and read by the full model; the
+        ``embedded`` column says which. ``embed=False`` reads every text with the n-gram model alone
+        (for passages shown only as evidence).
+        """
         check_is_fitted(self, "types_")
         texts = _texts(X)
         analysis = self.featurizer_.analyse(texts)
-        features = self._stack(analysis.features, texts)
-        type_proba = self.types_.predict_proba(features)
-        orientation_proba = _orientation_columns(self.orientation_, features)
-        return Prediction(self.decide(type_proba, orientation_proba, texts), analysis)
+        if self.embedder_ is None:
+            labels = self._read(self.types_, self.orientation_, analysis.features, texts)
+            return Prediction(labels.assign(embedded=False), analysis)
+        if not self._gated:
+            labels = self._read(self.types_, self.orientation_, self._stack(analysis.features, texts), texts)
+            return Prediction(labels.assign(embedded=True), analysis)
+        labels = self._read(self.gate_types_, self.gate_orientation_, analysis.features, texts, gate=True)
+        unsure = np.flatnonzero(self._unsure(labels, texts)) if embed else np.array([], int)
+        labels["embedded"] = False
+        if len(unsure):
+            chosen = [texts[i] for i in unsure]
+            full = self._read(self.types_, self.orientation_, self._stack(analysis.features[unsure], chosen), chosen)
+            labels.iloc[unsure, : full.shape[1]] = full.to_numpy(dtype=object)
+            labels.loc[unsure, "embedded"] = True
+        return Prediction(labels, analysis)
+
+    def _read(self, types, head, features, texts, gate: bool = False) -> pd.DataFrame:
+        thresholds = self.gate_thresholds_ if gate else self.thresholds_
+        weights = self.gate_orientation_weights_ if gate else self.orientation_weights_
+        return decide(types.predict_proba(features), _orientation_columns(head, features),
+                      self.threshold_matrix(domains_of(texts), thresholds), weights)
+
+    def _unsure(self, labels: pd.DataFrame, texts) -> np.ndarray:
+        """Texts the n-gram model cannot call: a type near its threshold, or a close call between drivers."""
+        p_types = labels[[f"p_{l}" for l in LABELS]].to_numpy(float)
+        near = np.abs(p_types - self.threshold_matrix(domains_of(texts), self.gate_thresholds_)) < self.embed_band
+        w = np.array([self.gate_orientation_weights_[o] for o in ORIENTATIONS])
+        scored = np.sort(labels[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float) * w, axis=1)
+        close_driver = labels["types"].map(bool).to_numpy() & (scored[:, -1] - scored[:, -2] < self.embed_band)
+        return near.any(axis=1) | close_driver
 
     def predict_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
         """(type probabilities (n, 4), orientation probabilities given a network unit (n, 3))."""
@@ -334,12 +383,10 @@ class PolicyModel(BaseEstimator):
     def predict(self, X) -> pd.DataFrame:
         return self.analyse(X).labels
 
-    def threshold_matrix(self, domains) -> np.ndarray:
+    def threshold_matrix(self, domains, thresholds: dict | None = None) -> np.ndarray:
         """(n, 4) thresholds: each row those of its language, or the overall ones for an unseen language."""
-        return np.array([[self.thresholds_.get(d, self.thresholds_["*"])[label] for label in LABELS] for d in domains])
-
-    def decide(self, type_proba: np.ndarray, orientation_proba: np.ndarray, texts) -> pd.DataFrame:
-        return decide(type_proba, orientation_proba, self.threshold_matrix(domains_of(texts)), self.orientation_weights_)
+        thresholds = thresholds or self.thresholds_
+        return np.array([[thresholds.get(d, thresholds["*"])[label] for label in LABELS] for d in domains]).reshape(-1, 4)
 
 
 def _orientation_columns(head, features) -> np.ndarray:

@@ -57,6 +57,13 @@ def score(truth: pd.DataFrame, predicted: pd.DataFrame) -> dict:
         "orientation_confusion": {"labels": list(ORIENTATIONS),
                                   "matrix": confusion_matrix(truth["orientation"], predicted["orientation"], labels=list(ORIENTATIONS)).tolist()},
     }
+    for axis, classes in (("primary", PRIMARY_CLASSES), ("orientation", ORIENTATIONS)):
+        p, r, f, n = precision_recall_fscore_support(truth[axis], predicted[axis], labels=list(classes), average=None,
+                                                     zero_division=0)
+        result[f"{axis}_per_class"] = {c: {"precision": round(float(a), 3), "recall": round(float(b), 3),
+                                           "f1": round(float(c_), 3), "support": int(d)}
+                                       for c, a, b, c_, d in zip(classes, p, r, f, n)}
+    result["lead_firm_share_of_network"] = lead_firm_share(truth, predicted)
     if f"p_{LABELS[0]}" in predicted:
         proba = predicted[[f"p_{l}" for l in LABELS]].to_numpy()
         o_proba = predicted[[f"p_{o}" for o in ORIENTATIONS]].to_numpy()
@@ -65,6 +72,16 @@ def score(truth: pd.DataFrame, predicted: pd.DataFrame) -> dict:
         result["types_ece"] = round(expected_calibration_error(y_true, proba), 4)
         result["orientation_brier"] = round(float(np.mean(np.sum((o_proba - o_true) ** 2, axis=1))), 4)
     return result
+
+
+def lead_firm_share(truth: pd.DataFrame, predicted: pd.DataFrame) -> dict | None:
+    """Share of lead_firm among network units: of the predicted network units vs of the true ones."""
+    true_net = truth["types"].map(bool).to_numpy()
+    pred_net = predicted["types"].map(bool).to_numpy()
+    if not true_net.any() or not pred_net.any():
+        return None
+    return {"predicted": round(float((predicted["orientation"].to_numpy()[pred_net] == "lead_firm").mean()), 4),
+            "truth": round(float((truth["orientation"].to_numpy()[true_net] == "lead_firm").mean()), 4)}
 
 
 def score_slices(units: pd.DataFrame, predicted: pd.DataFrame) -> dict:

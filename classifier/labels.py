@@ -86,7 +86,7 @@ def _join_oecd(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     docs = _documents_by_id(folder, "oecd", set(labels.unit_id))
     _missing([u for u in labels.unit_id if u not in docs], folder)
     return labels.assign(
-        corpus="oecd", lang="en", text=[docs[u].text for u in labels.unit_id],
+        corpus="oecd", lang="en", unit="documents", text=[docs[u].text for u in labels.unit_id],
         group=["stip:" + u.split(":")[1] for u in labels.unit_id],  # all waves of an initiative together
     )
 
@@ -104,7 +104,7 @@ def _join_cn(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     if stale:
         raise LabelError(f"{len(stale)} labeled measures no longer match their text (source or segmenter changed), "
                          f"e.g. {', '.join(stale[:3])}")
-    return labels.assign(corpus="cn", lang="zh", text=texts, group=labels.doc_id)
+    return labels.assign(corpus="cn", lang="zh", unit="measures", text=texts, group=labels.doc_id)
 
 
 def load_user_labels(path: Path, data: str | Path | None = None) -> pd.DataFrame:
@@ -132,6 +132,7 @@ def load_user_labels(path: Path, data: str | Path | None = None) -> pd.DataFrame
 
         frame["lang"] = frame.text.map(text_lang)
     frame["sampling"] = frame.get("sampling", "user")
+    frame["unit"] = frame.get("unit", "documents")  # a user's labeled texts are whole documents unless they say so
     return validate(frame, str(path))
 
 

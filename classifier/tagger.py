@@ -67,17 +67,30 @@ class PolicyClassifier:
 
     # ------------------------------------------------------------ measures
 
-    def tag_measures(self, measures: pd.DataFrame) -> pd.DataFrame:
-        """Adds types, primary, orientation, probabilities, cues and the OOD flag to measure rows."""
+    def tag_measures(self, measures: pd.DataFrame, evidence_only=None) -> pd.DataFrame:
+        """Adds types, primary, orientation, probabilities, cues and the OOD flag to measure rows.
+
+        ``evidence_only``: a mask of measures whose document is classified whole; they are read by
+        the n-gram model alone (never embedded), since they only serve as evidence.
+        """
         measures = measures.reset_index(drop=True)
         texts = measures["text"].fillna("").tolist()
         if not texts:
             return measures.assign(types=[], primary=[], orientation=[], cues=[], ood=[], ood_reason=[])
-        prediction = self.estimator.analyse(texts)  # one pass: labels, coverage and cues
-        analysis, decided = prediction.analysis, prediction.labels
-        coverage = analysis.coverage
-        tagged = pd.concat([measures, decided], axis=1)
-        tagged["cues"] = [[c.__dict__ for c in cues] for cues in analysis.cues]
+        mask = np.zeros(len(texts), bool) if evidence_only is None else np.asarray(evidence_only, bool)
+        decided, cues, coverage = [None] * len(texts), [None] * len(texts), np.zeros(len(texts))
+        for embed in (True, False):
+            index = np.flatnonzero(mask != embed)
+            if not len(index):
+                continue
+            prediction = self.estimator.analyse([texts[i] for i in index], embed=embed)  # one pass per group
+            for row, i in zip(prediction.labels.to_dict("records"), index):
+                decided[i] = row
+            for found, i in zip(prediction.analysis.cues, index):
+                cues[i] = found
+            coverage[index] = prediction.analysis.coverage
+        tagged = pd.concat([measures, pd.DataFrame(decided)], axis=1)
+        tagged["cues"] = [[c.__dict__ for c in found] for found in cues]
         reasons = [ood_reason(t, lang, cov) for t, lang, cov in zip(texts, measures.get("lang", ["und"] * len(texts)), coverage)]
         tagged["ood"] = [bool(r) for r in reasons]
         tagged["ood_reason"] = reasons
@@ -92,11 +105,12 @@ class PolicyClassifier:
         rows = [row for doc in docs for row in document_rows(doc)]
         table = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["doc_id", "status"])
         good = table[table["status"] == OK]
-        tagged = self.tag_measures(good) if len(good) else good
+        whole = {doc.doc_id for doc in docs if classified_whole(doc)}
+        tagged = self.tag_measures(good, good["doc_id"].isin(whole).to_numpy()) if len(good) else good
         by_doc: dict[str, list[dict]] = {}
         for record in tagged.to_dict("records"):  # plain dicts: per-document DataFrames were the slow part
             by_doc.setdefault(record["doc_id"], []).append(record)
-        records = self.tag_records([doc for doc in docs if classified_whole(doc)])
+        records = self.tag_records([doc for doc in docs if doc.doc_id in whole])
         lexicon = self.estimator.featurizer_.lexicon_
         out = [document_result(doc, by_doc.get(doc.doc_id), records.get(doc.doc_id), lexicon) for doc in docs]
         frame = pd.DataFrame(out, columns=DOCUMENT_COLUMNS)

@@ -11,6 +11,7 @@ model and the same metrics.
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import time
 import tomllib
@@ -102,6 +103,26 @@ def label_counts(units: pd.DataFrame) -> dict:
     return counts
 
 
+ABLATION_FILE = REPO_ROOT / "docs" / "ablation.json"
+
+
+def read_ablation() -> dict | None:
+    """The ablation table (``benchmarks/ablation.py``) for the card, when it has been run."""
+    return json.loads(ABLATION_FILE.read_text(encoding="utf-8")) if ABLATION_FILE.exists() else None
+
+
+def labeled_units(units: pd.DataFrame) -> dict[str, str]:
+    """The unit each language's labels are at: Chinese measures; English whole records (documents).
+
+    The report corrects a corpus only at this unit (its error rates were measured there).
+    """
+    found = {}
+    for lang, part in units.groupby("lang"):
+        kinds = set(part["unit"].fillna("documents")) if "unit" in part else {"documents"}
+        found[str(lang)] = kinds.pop() if len(kinds) == 1 else "mixed"
+    return found
+
+
 @dataclass
 class TrainingRun:
     units: int
@@ -139,6 +160,8 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
         "config": config,
         "fit_seconds": round(fit_seconds, 1),
         "cv_seconds": round(cv_seconds, 1) if cv_seconds is not None else None,
+        "labeled_units": labeled_units(units),
+        "ablation": read_ablation(),
         "python": platform.python_version(),
         "trained_on": "repository labels" + (" + user labels" if extra_labels else "") if use_repository else "user labels",
     }
