@@ -625,12 +625,13 @@ def _bounded(submit, chunks, window: int, wait_some):
     for index, docs in chunks:
         in_flight.add(submit(index, docs))
         if len(in_flight) >= window:
-            finished = wait_some(in_flight)
-            for future in finished:
-                in_flight.discard(future)
-                yield future.result()
+            yield from _collect_some(in_flight, wait_some)
     while in_flight:
-        finished = wait_some(in_flight)
-        for future in finished:
-            in_flight.discard(future)
-            yield future.result()
+        yield from _collect_some(in_flight, wait_some)
+
+
+def _collect_some(in_flight: set, wait_some):
+    """Wait until some of the futures in flight finish; take them out and yield their results."""
+    for future in wait_some(in_flight):
+        in_flight.discard(future)
+        yield future.result()

@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 import typer.core
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -249,3 +250,39 @@ def report(
     console.print(f"report -> {out}/ ({', '.join(p.name for p in run.paths)})")
 
 
+
+
+TRAIN_HELP = """Train and evaluate the classifier from a config file; write the model and its card (as python train.py).
+
+Without --out the model OVERWRITES models/default (the config's output.model_dir: the model every command uses by
+default); pass --out DIR to keep it. A full run cross-validates the model and its baselines, then fits on all labels;
+--skip-eval only fits. Progress goes to standard error.
+"""
+
+
+@app.command(cls=Command, help=TRAIN_HELP)
+def train(
+    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE", help="Training run (default configs/train.toml)"),
+    labels: List[Path] = typer.Option([], "--labels", metavar="FILE", help="Extra labeled file: CSV/JSONL with text, or a file written "
+                                      "by `classifier annotate import`; repeatable"),
+    no_repository_labels: bool = typer.Option(False, "--no-repository-labels", metavar=FLAG,
+                                              help="Train on --labels only"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="DIR", help="Model directory (default: the config's "
+                                       "output.model_dir, models/default, which is overwritten)"),
+    skip_eval: bool = typer.Option(False, "--skip-eval", metavar=FLAG, help="Fit only, without cross-validation"),
+) -> None:
+    from .labels import REPO_ROOT
+    from .training import DEFAULT_CONFIG, TrainingError, read_config, run_training
+
+    try:
+        settings = read_config(config or DEFAULT_CONFIG)
+    except (OSError, ValueError) as exc:  # a missing file or invalid TOML (tomllib's error is a ValueError)
+        console.print(f"[red]error:[/] config {config or DEFAULT_CONFIG}: {escape(str(exc))}")
+        raise typer.Exit(code=2)
+    target = out or REPO_ROOT / settings.get("output", {}).get("model_dir", "models/default")
+    try:
+        run_training(settings, target, labels, use_repository=not no_repository_labels, evaluate=not skip_eval,
+                     say=lambda message: print(message, file=sys.stderr, flush=True))
+    except TrainingError as exc:  # escaped: the message names config tables such as [types]
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(code=2)

@@ -28,10 +28,10 @@ MAGIC = ((b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)), (b"BZh", bz2.BZ2File
 ReadMember = Callable[[bytes, str, int], Iterator[Document]]  # (content, rel, depth) -> documents
 
 
-def gunzip(data: bytes, budget: Budget, what: str = "gzip stream") -> bytes:
+def gunzip(data: bytes, budget: Budget) -> bytes:
     with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
         try:
-            return read_capped(stream, budget, budget.limits.max_file_bytes, len(data), what)
+            return read_capped(stream, budget, budget.limits.max_file_bytes, len(data), "gzip stream")
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise InputError(f"corrupt or truncated gzip file: {exc}") from exc
 

@@ -1,0 +1,139 @@
+"""Hand-written mutants, applied one at a time to a copy of the source; prints killed/survived.
+
+    python benchmarks/mutate.py                 # every mutant below (about 3 minutes on 2 cores)
+    python benchmarks/mutate.py chi2 gzip       # only mutants whose name contains one of these words
+    python benchmarks/mutate.py --list          # names only
+
+Each mutant is one exact replacement in one file (it must occur exactly once) and the tests
+that should catch it. The working tree is never touched: the source is copied to a temporary
+folder (models/ linked, not copied), each mutant is written there, its tests run with
+``pytest -x``, and the file is restored. A mutant is *killed* when its tests fail, *survived*
+when they pass. Exit code 1 when any survived. docs/mutation.md records the figures.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+REPORT_TESTS = ("tests/test_mutants.py", "tests/test_report.py")
+QUANTIFY_TESTS = ("tests/test_quantify_types.py", "tests/test_quantify.py")
+MUTANTS = (
+    Mutant("report: difference draws b - a", "classifier/report.py",
+           "draws = bootstrap_ratios(counts_a, replicates, seed) - bootstrap_ratios(counts_b, replicates, seed + 1)",
+           "draws = bootstrap_ratios(counts_b, replicates, seed + 1) - bootstrap_ratios(counts_a, replicates, seed)",
+           REPORT_TESTS),
+    Mutant("report: difference point b - a", "classifier/report.py",
+           "point = _ratios(counts_a.sum().to_frame().T).iloc[0] - _ratios(counts_b.sum().to_frame().T).iloc[0]",
+           "point = _ratios(counts_b.sum().to_frame().T).iloc[0] - _ratios(counts_a.sum().to_frame().T).iloc[0]",
+           REPORT_TESTS),
+    Mutant("report: chi2 forced to 0", "classifier/report.py",
+           "return float(chi2), int(dof), float(p_value)", "return 0.0, int(dof), float(p_value)", REPORT_TESTS),
+    Mutant("report: wave filter inverted", "classifier/report.py",
+           'keep &= pd.to_numeric(documents.get("wave"), errors="coerce").isin(self.waves)',
+           'keep &= ~pd.to_numeric(documents.get("wave"), errors="coerce").isin(self.waves)', REPORT_TESTS),
+    Mutant("report: language filter inverted", "classifier/report.py",
+           'keep &= documents["lang"].isin(self.langs)', 'keep &= ~documents["lang"].isin(self.langs)', REPORT_TESTS),
+    Mutant("classify: per-language thresholds off", "classifier/classify.py",
+           'self.thresholds_.get(d, self.thresholds_["*"])[label]', 'self.thresholds_["*"][label]',
+           ("tests/test_mutants.py", "tests/test_classify.py")),
+    Mutant("segment: long article not split", "classifier/segment.py",
+           "if group[-1].end - group[0].start > MAX_MEASURE_CHARS and len(group) > 1:", "if False:",
+           ("tests/test_mutants.py", "tests/test_segment.py")),
+    Mutant("segment: hard limit not applied", "classifier/segment.py",
+           "if all(m.end - m.start <= limit for m in measures):", "if True:",
+           ("tests/test_mutants.py", "tests/test_segment.py")),
+    Mutant("ingest: gzip without a size bound", "classifier/ingest/archives.py",
+           'return read_capped(stream, budget, budget.limits.max_file_bytes, len(data), "gzip stream")',
+           "return stream.read()", ("tests/test_mutants.py", "tests/test_ingest.py")),
+    Mutant("ingest: traversal member read", "classifier/ingest/archives.py",
+           "if problem or HIDDEN_OR_META.search(name):", "if HIDDEN_OR_META.search(name):", ("tests/test_ingest.py",)),
+    Mutant("quantify: type posteriors swapped", "classifier/quantify.py",
+           "return np.column_stack([1 - types[:, j], types[:, j]])", "return np.column_stack([types[:, j], 1 - types[:, j]])",
+           QUANTIFY_TESTS),
+    Mutant("quantify: type labels swapped", "classifier/quantify.py",
+           "return types.map(lambda t: int(label in t)).to_numpy()",
+           "return types.map(lambda t: int(label not in t)).to_numpy()", QUANTIFY_TESTS),
+    Mutant("quantify: type rate read from absent", "classifier/quantify.py",
+           'p["present"]}}', 'p["absent"]}}', QUANTIFY_TESTS),
+)
+
+
+def copy_tree(target: Path) -> None:
+    ignore = shutil.ignore_patterns(".git", "models", "__pycache__", "*.pyc", "mutants", ".pytest_cache")
+    shutil.copytree(ROOT, target, ignore=ignore, dirs_exist_ok=True)
+    if (ROOT / "models").exists():
+        (target / "models").symlink_to(ROOT / "models", target_is_directory=True)
+
+
+def run_tests(tree: Path, tests) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                          cwd=tree, capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+def first_failure(output: str) -> str:
+    return next((line.split(" - ")[0].removeprefix("FAILED ") for line in output.splitlines()
+                 if line.startswith(("FAILED", "ERROR"))), "")
+
+
+def run_mutant(tree: Path, mutant: Mutant) -> tuple[str, float]:
+    path = tree / mutant.path
+    original = path.read_text(encoding="utf-8")
+    count = original.count(mutant.old)
+    if count != 1:
+        return f"not applied ({count} matches: the source changed; update the mutant)", 0.0
+    path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
+    started = time.perf_counter()
+    try:
+        result = run_tests(tree, mutant.tests)
+        verdict = "survived" if result.returncode == 0 else f"killed by {first_failure(result.stdout)}"
+    except subprocess.TimeoutExpired:
+        verdict = "killed (timeout)"
+    finally:
+        path.write_text(original, encoding="utf-8")
+    return verdict, time.perf_counter() - started
+
+
+def main(argv: list[str]) -> int:
+    if "--list" in argv:
+        print("\n".join(m.name for m in MUTANTS))
+        return 0
+    chosen = [m for m in MUTANTS if not argv or any(word in m.name for word in argv)]
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="mutate-") as folder:
+        tree = Path(folder) / "tree"
+        copy_tree(tree)
+        clean = run_tests(tree, sorted({test for m in chosen for test in m.tests}))
+        if clean.returncode != 0:  # a failing suite would make every mutant look killed
+            print(f"the unmutated tests fail ({first_failure(clean.stdout)}): fix them first", file=sys.stderr)
+            return 2
+        for mutant in chosen:
+            verdict, seconds = run_mutant(tree, mutant)
+            key = verdict.split(" ")[0]
+            counts[key] = counts.get(key, 0) + 1
+            print(f"{seconds:5.0f}s  {mutant.name}: {verdict}", flush=True)
+    print(f"mutants: {len(chosen)}, " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 1 if counts.get("survived") or counts.get("not") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
