@@ -235,8 +235,10 @@ class PolicyFeaturizer(TransformerMixin, BaseEstimator):
         words = self.words_.fit_transform(self._word_ngrams(tokenize(texts)))
         chars = self.chars_.fit_transform(texts)
         for vectorizer in (self.words_, self.chars_):
-            # The pruned-terms set is only for introspection and would triple the pickle.
+            # The pruned-terms set is only for introspection and would triple the saved model; plain
+            # int indices (not numpy scalars) let skops store the vocabulary as one JSON object.
             vectorizer.stop_words_ = None
+            vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
         self.lexicon_ = default_lexicon(str(self.lexicon_path) if self.lexicon_path else None)
         return self._stack(words, chars, [self.lexicon_.find(text) for text in texts])
 

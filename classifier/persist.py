@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 MODEL_FILE = "model.skops"
@@ -64,7 +65,7 @@ def save_model(model, directory: Path, extra: dict | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / MODEL_FILE
     partial = path.with_name(f".{MODEL_FILE}.tmp")
-    sio.dump(model, partial)
+    sio.dump(model, partial, compression=zipfile.ZIP_DEFLATED, compresslevel=6)  # arrays compress about 5x
     partial.replace(path)
     manifest = {"file": MODEL_FILE, "format": "skops", "sha256": file_sha256(path), **(extra or {})}
     write_text_atomic(directory / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
