@@ -493,7 +493,9 @@ def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], u
     views, units = {}, {}
     for name, view_filters in wanted.items():
         views[name], units[name] = build_view(name, corpora, unit, view_filters, corrections, replicates, seed)
-    return Report(unit, illustrative, views, method_text(replicates, corrected_how(corpora, unit, corrections)),
+    # "network units": with --unit labeled each corpus has its own unit, which the method section names
+    noun = "units" if unit == LABELED else unit
+    return Report(noun, illustrative, views, method_text(replicates, corrected_how(corpora, unit, corrections)),
                   replicates, seed), units
 
 
