@@ -19,10 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from classifier.training import DEFAULT_CONFIG, TrainingError, read_config, run_training
-
-ROOT = Path(__file__).resolve().parent
-
+from classifier.training import DEFAULT_CONFIG, TrainingError, model_dir_of, read_config, run_training
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -35,7 +32,7 @@ def main() -> int:
     parser.add_argument("--skip-eval", action="store_true", help="fit only, without cross-validation")
     args = parser.parse_args()
     config = read_config(args.config)
-    out = args.out or ROOT / config.get("output", {}).get("model_dir", "models/default")
+    out = args.out or model_dir_of(config)
     try:
         run_training(config, out, args.labels, use_repository=not args.no_repository_labels, evaluate=not args.skip_eval,
                      say=lambda message: print(message, file=sys.stderr, flush=True))

@@ -271,15 +271,14 @@ def train(
                                        "output.model_dir, models/default, which is overwritten)"),
     skip_eval: bool = typer.Option(False, "--skip-eval", metavar=FLAG, help="Fit only, without cross-validation"),
 ) -> None:
-    from .labels import REPO_ROOT
-    from .training import DEFAULT_CONFIG, TrainingError, read_config, run_training
+    from .training import DEFAULT_CONFIG, TrainingError, model_dir_of, read_config, run_training
 
     try:
         settings = read_config(config or DEFAULT_CONFIG)
     except (OSError, ValueError) as exc:  # a missing file or invalid TOML (tomllib's error is a ValueError)
         console.print(f"[red]error:[/] config {config or DEFAULT_CONFIG}: {escape(str(exc))}")
         raise typer.Exit(code=2)
-    target = out or REPO_ROOT / settings.get("output", {}).get("model_dir", "models/default")
+    target = out or model_dir_of(settings)
     try:
         run_training(settings, target, labels, use_repository=not no_repository_labels, evaluate=not skip_eval,
                      say=lambda message: print(message, file=sys.stderr, flush=True))

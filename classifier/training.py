@@ -37,6 +37,11 @@ class TrainingError(ValueError):
     """A training run that cannot start: no labels, duplicate ids, a config that does not fit."""
 
 
+def model_dir_of(config: dict) -> Path:
+    """Where a run writes its model unless told otherwise: the config's ``output.model_dir``."""
+    return REPO_ROOT / config.get("output", {}).get("model_dir", "models/default")
+
+
 def read_config(path: Path | str = DEFAULT_CONFIG) -> dict:
     return tomllib.loads(Path(path).read_text(encoding="utf-8"))
 
