@@ -25,6 +25,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
@@ -336,8 +337,8 @@ class PolicyModel(BaseEstimator):
         """Labels and probabilities with the analysis behind them (cues, vocabulary coverage), in one pass.
 
         With a sentence encoder and ``embed_band`` set, the n-gram model reads every text first and
-        only the texts it is unsure about (a type probability within ``embed_band`` of its threshold,
-        or a close orientation call on a network unit) are embedded and read by the full model; the
+        only the texts it is unsure about (a type probability within ``embed_band`` log-odds of its
+        threshold, or a close orientation call on a network unit) are embedded and read by the full model; the
         ``embedded`` column says which. ``embed=False`` reads every text with the n-gram model alone
         (for passages shown only as evidence).
         """
@@ -351,7 +352,7 @@ class PolicyModel(BaseEstimator):
             labels = self._read(self.types_, self.orientation_, self._stack(analysis.features, texts), texts)
             return Prediction(labels.assign(embedded=True), analysis)
         labels = self._read(self.gate_types_, self.gate_orientation_, analysis.features, texts, gate=True)
-        unsure = np.flatnonzero(self._unsure(labels, texts)) if embed else np.array([], int)
+        unsure = np.flatnonzero(self.unsure(labels, texts)) if embed else np.array([], int)
         labels["embedded"] = False
         if len(unsure):
             chosen = [texts[i] for i in unsure]
@@ -366,14 +367,29 @@ class PolicyModel(BaseEstimator):
         return decide(types.predict_proba(features), _orientation_columns(head, features),
                       self.threshold_matrix(domains_of(texts), thresholds), weights)
 
-    def _unsure(self, labels: pd.DataFrame, texts) -> np.ndarray:
-        """Texts the n-gram model cannot call: a type near its threshold, or a close call between drivers."""
-        p_types = labels[[f"p_{l}" for l in LABELS]].to_numpy(float)
-        near = np.abs(p_types - self.threshold_matrix(domains_of(texts), self.gate_thresholds_)) < self.embed_band
+    def unsure(self, labels: pd.DataFrame, texts, band: float | None = None) -> np.ndarray:
+        """Texts the n-gram model cannot call: a type near its threshold, or a close call between drivers.
+
+        Distances are in log-odds: with thresholds as low as 0.10, a band of probability would put
+        every unit with p near 0 "near" the threshold and send the whole corpus to the encoder.
+        """
+        band = self.embed_band if band is None else band
+        p_types = np.clip(labels[[f"p_{l}" for l in LABELS]].to_numpy(float), 1e-6, 1 - 1e-6)
+        thresholds = np.clip(self.threshold_matrix(domains_of(texts), self.gate_thresholds_), 1e-6, 1 - 1e-6)
+        near = np.abs(logit(p_types) - logit(thresholds)) < band
         w = np.array([self.gate_orientation_weights_[o] for o in ORIENTATIONS])
-        scored = np.sort(labels[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float) * w, axis=1)
-        close_driver = labels["types"].map(bool).to_numpy() & (scored[:, -1] - scored[:, -2] < self.embed_band)
+        scored = np.sort(np.clip(labels[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float) * w, 1e-9, None), axis=1)
+        close_driver = labels["types"].map(bool).to_numpy() & (np.log(scored[:, -1] / scored[:, -2]) < band)
         return near.any(axis=1) | close_driver
+
+    def readings(self, X) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(the n-gram gate's labels, the full model's labels) of every text: what ``analyse`` chooses
+        between, for measuring what a band costs (``benchmarks/bench_gate.py``)."""
+        check_is_fitted(self, "gate_types_")
+        texts = _texts(X)
+        features = self.featurizer_.analyse(texts).features
+        return (self._read(self.gate_types_, self.gate_orientation_, features, texts, gate=True),
+                self._read(self.types_, self.orientation_, self._stack(features, texts), texts))
 
     def predict_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
         """(type probabilities (n, 4), orientation probabilities given a network unit (n, 3))."""

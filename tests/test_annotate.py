@@ -264,3 +264,17 @@ def test_agreement_kappa_and_disagreements():
     table = agreement.kappa_table(pairs)
     assert table.loc["kappa_production", "all"] == 1.0 and table.loc["kappa_knowledge", "all"] == 0.0
     assert list(agreement.disagreements(pairs).unit_id) == ["3"]
+
+
+def test_rare_score_needs_a_network_before_a_lead_firm_and_ranks_each_class():
+    from classifier.annotate.suggest import rare_probability
+    # columns: production, knowledge, partnership, cluster; orientation: lead_firm, network, neutral
+    types = np.array([[0.01, 0.01, 0.01, 0.01],   # no network, but P(lead_firm | network) high
+                      [0.10, 0.60, 0.05, 0.01],   # a network unit that may rely on a lead firm
+                      [0.02, 0.05, 0.02, 0.30],   # the likeliest cluster unit
+                      [0.02, 0.70, 0.03, 0.02]])  # a common knowledge unit
+    orientation = np.array([[0.95, 0.03, 0.02], [0.60, 0.30, 0.10], [0.05, 0.90, 0.05], [0.05, 0.90, 0.05]])
+    score = rare_probability(types, orientation)
+    assert score[1] > score[0]  # P(lead_firm) = P(network) x P(lead_firm | network)
+    assert score[2] == score.max()  # the top cluster unit reaches the top though its probability is 0.30
+    assert score[3] < score[1] and score[3] < score[2]

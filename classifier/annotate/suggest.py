@@ -79,8 +79,17 @@ def uncertainty(type_proba: np.ndarray, orientation_proba: np.ndarray) -> np.nda
 
 
 def rare_probability(type_proba: np.ndarray, orientation_proba: np.ndarray) -> np.ndarray:
-    rare = [LABELS.index(c) for c in RARE_CLASSES if c in LABELS]
-    return np.maximum(type_proba[:, rare].max(axis=1), orientation_proba[:, ORIENTATIONS.index("lead_firm")])
+    """How likely each unit is to be of a rare class, ranked within each class.
+
+    ``orientation_proba`` is P(orientation | network unit), so a lead-firm unit must first be a
+    network unit: P(lead_firm) = P(any type) x P(lead_firm | network). Each class's probability is
+    turned into its percentile rank before the maximum is taken, so that every rare class gets its
+    share of the top of the ranking instead of the most frequent of them taking it all.
+    """
+    rare = [type_proba[:, LABELS.index(c)] for c in RARE_CLASSES if c in LABELS]
+    lead_firm = type_proba.max(axis=1) * orientation_proba[:, ORIENTATIONS.index("lead_firm")]
+    columns = np.column_stack(rare + [lead_firm])
+    return pd.DataFrame(columns).rank(pct=True).max(axis=1).to_numpy()
 
 
 def model_scores(texts: list[str], clf) -> pd.DataFrame:
