@@ -58,22 +58,26 @@ def next_batch(strategy: str, pool: pd.DataFrame, proba, rng) -> list[int]:
     return list(diverse_top(scored, STEP, per_doc=3, near_duplicate=0.8).index)
 
 
-def curve(units: pd.DataFrame, train_idx, test_idx, strategy: str, rounds: int, seed: int) -> list[tuple[int, float]]:
+def fold_features(units: pd.DataFrame, train_idx, test_idx) -> dict:
+    """The fold's features and labels, computed once and shared by both strategies."""
     featurizer = PolicyFeaturizer()
-    X = featurizer.fit_transform(units.text.iloc[train_idx].tolist())
-    X_test = featurizer.transform(units.text.iloc[test_idx].tolist())
-    Y_all = label_matrix(units.types.iloc[train_idx])
-    orient_all = units.orientation.iloc[train_idx].to_numpy()
-    Y_test = label_matrix(units.types.iloc[test_idx])
-    pool = units.iloc[train_idx][["doc_id", "text"]].reset_index(drop=True)
+    return {"X": featurizer.fit_transform(units.text.iloc[train_idx].tolist()),
+            "X_test": featurizer.transform(units.text.iloc[test_idx].tolist()),
+            "Y": label_matrix(units.types.iloc[train_idx]), "orientation": units.orientation.iloc[train_idx].to_numpy(),
+            "Y_test": label_matrix(units.types.iloc[test_idx]),
+            "pool": units.iloc[train_idx][["doc_id", "text"]].reset_index(drop=True)}
+
+
+def curve(fold: dict, strategy: str, rounds: int, seed: int) -> list[tuple[int, float]]:
+    X, Y, orientation, pool = fold["X"], fold["Y"], fold["orientation"], fold["pool"]
     rng = np.random.default_rng(seed)
-    labeled = list(rng.choice(len(pool), size=STEP, replace=False))
+    labeled = list(rng.choice(len(pool), size=STEP, replace=False))  # the same start for both strategies
     points = []
     for _ in range(rounds):
-        type_test, _ = fit_predict(X[labeled], Y_all[labeled], orient_all[labeled], X_test)
-        points.append((len(labeled), float(f1_score(Y_test, type_test >= 0.5, average="macro", zero_division=0))))
+        type_test, _ = fit_predict(X[labeled], Y[labeled], orientation[labeled], fold["X_test"])
+        points.append((len(labeled), float(f1_score(fold["Y_test"], type_test >= 0.5, average="macro", zero_division=0))))
         rest = pool.drop(index=labeled)
-        proba = fit_predict(X[labeled], Y_all[labeled], orient_all[labeled], X[rest.index]) if strategy != "random" else None
+        proba = fit_predict(X[labeled], Y[labeled], orientation[labeled], X[rest.index]) if strategy != "random" else None
         labeled += next_batch(strategy, rest, proba, rng)
     return points
 
@@ -97,8 +101,9 @@ def main() -> None:
     for lang, part in units.groupby("lang"):
         part = part.reset_index(drop=True)
         for fold, (train_idx, test_idx) in enumerate(GroupKFold(args.folds).split(part, groups=part.group)):
+            features = fold_features(part, train_idx, test_idx)
             for strategy in ("random", "suggest"):
-                for n, f1 in curve(part, train_idx, test_idx, strategy, args.rounds, args.seed + fold):
+                for n, f1 in curve(features, strategy, args.rounds, args.seed + fold):
                     rows.append({"lang": lang, "fold": fold, "strategy": strategy, "labels": n, "macro_f1": f1})
             print(f"  {lang} fold {fold}: {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
     table = pd.DataFrame(rows).groupby(["lang", "strategy", "labels"], as_index=False).macro_f1.mean()

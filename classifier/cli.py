@@ -11,13 +11,13 @@ from typing import List, Optional
 import typer
 import typer.core
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import corpus as corpus_table
 from .annotate.cli import app as annotate_app
 from .ingest import count_inputs, parse_spec
+from .terminal import console, error, say, warn
 
 class Command(typer.core.TyperCommand):
     """A command whose --help, like every flag, shows no value type (typer 0.29 shows ``<bool>``)."""
@@ -32,7 +32,6 @@ class Command(typer.core.TyperCommand):
 FLAG = ""  # metavar of boolean flags: they take no value, so the help shows none
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, rich_markup_mode=None,
                   help="Classify SME network policies (zh/en) against the codebook.")
-console = Console(stderr=True)
 app.add_typer(annotate_app, name="annotate")
 
 
@@ -95,7 +94,7 @@ def tagging_bar(name: str):
             yield documents
         except (ModelIntegrityError, RunError) as exc:
             documents.hide()
-            console.print(f"[red]error:[/] {exc}")
+            error(exc)
             raise typer.Exit(code=2)
         if not documents.started:
             documents.hide()
@@ -149,12 +148,12 @@ def print_ingest_summary(summary: corpus_table.IngestSummary, out: Path) -> None
     for key in sorted(summary.documents):
         table.add_row(key[0], key[1], f"{summary.documents[key]:,}", f"{summary.measures[key]:,}")
     console.print(table)
-    console.print(f"inputs: {sum(summary.inputs.values()):,} = read {summary.inputs['ok']:,} "
+    say(f"inputs: {sum(summary.inputs.values()):,} = read {summary.inputs['ok']:,} "
                   f"+ skipped {summary.inputs['skipped']:,} + failed {summary.inputs['failed']:,}")
     for source, reason in summary.errors[:20]:
-        console.print(f"  [yellow]{source}[/]: {reason}")
+        warn(source, reason)
     if len(summary.errors) > 20:
-        console.print(f"  ... and {len(summary.errors) - 20} more (see the 'error' column)")
+        say(f"  ... and {len(summary.errors) - 20} more (see the 'error' column)")
 
 
 @app.command(cls=Command)
@@ -193,8 +192,8 @@ def tag(
                               scheduler=scheduler, keep_parts=keep_parts, on_start=documents.start,
                               on_chunk=documents.advance)
     if summary.reused:
-        console.print(f"{out} is up to date for these inputs and settings: reused, nothing tagged")
-    console.print(f"inputs: {summary.documents:,} = tagged {summary.tagged:,} + error rows {summary.errors:,}"
+        say(f"{out} is up to date for these inputs and settings: reused, nothing tagged")
+    say(f"inputs: {summary.documents:,} = tagged {summary.tagged:,} + error rows {summary.errors:,}"
                   f" ({summary.measures:,} measures; chunks run {summary.chunks_done}, resumed {summary.chunks_skipped})"
                   f" -> {'standard output' if out == '-' else out}")
 
@@ -240,14 +239,14 @@ def report(
     try:
         with stops_cleanly(f"finished chunks are kept in {out / 'tagged'}", f"resume with: {command_line()}"):
             run = rep.run_report(list(corpus), out, unit=unit.value, filters=filters, all_policies=not sme_only,
-                                 replicates=replicates, seed=seed, jobs=jobs, model=model, say=console.print,
+                                 replicates=replicates, seed=seed, jobs=jobs, model=model, say=say,
                                  track=tagging_bar)
     except (rep.ReportError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        error(exc)
         raise typer.Exit(code=2)
     results = Console()
     terminal_table(run.report, results if results.is_terminal else Console(width=200), console)
-    console.print(f"report -> {out}/ ({', '.join(p.name for p in run.paths)})")
+    say(f"report -> {out}/ ({', '.join(p.name for p in run.paths)})")
 
 
 
@@ -276,12 +275,12 @@ def train(
     try:
         settings = read_config(config or DEFAULT_CONFIG)
     except (OSError, ValueError) as exc:  # a missing file or invalid TOML (tomllib's error is a ValueError)
-        console.print(f"[red]error:[/] config {config or DEFAULT_CONFIG}: {escape(str(exc))}")
+        error(f"config {config or DEFAULT_CONFIG}: {exc}")
         raise typer.Exit(code=2)
     target = out or model_dir_of(settings)
     try:
         run_training(settings, target, labels, use_repository=not no_repository_labels, evaluate=not skip_eval,
                      say=lambda message: print(message, file=sys.stderr, flush=True))
     except TrainingError as exc:  # escaped: the message names config tables such as [types]
-        console.print(f"[red]error:[/] {escape(str(exc))}")
+        error(exc)
         raise typer.Exit(code=2)

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
+
+from ..terminal import error, say, warn
 
 app = typer.Typer(no_args_is_help=True, help="The annotation loop: suggest, export, import, check, agreement.")
-console = Console(stderr=True)
 
 
 @app.command()
@@ -33,7 +33,7 @@ def suggest(
     errors: list = []
     pool = unlabeled(read_units(inputs, errors), labeled_keys(batches=exclude))
     for source, reason in errors[:10]:
-        console.print(f"  [yellow]{source}[/]: {reason}")
+        warn(source, reason)
     clf = PolicyClassifier.load(model)
     try:
         batch = lib.suggest(pool, n, strategy, seed, clf, per_doc=per_doc)
@@ -46,7 +46,7 @@ def suggest(
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
-    console.print(f"{len(batch)} units from {batch['doc_id'].nunique()} documents -> {out}")
+    say(f"{len(batch)} units from {batch['doc_id'].nunique()} documents -> {out}")
 
 
 @app.command("export")
@@ -65,7 +65,7 @@ def export(
         written = export_batch(batch, fmt, out, clf)
     except ValueError as exc:
         raise typer.BadParameter(str(exc))
-    console.print(f"{batch} -> {', '.join(map(str, written))}")
+    say(f"{batch} -> {', '.join(map(str, written))}")
 
 
 @app.command("import")
@@ -84,7 +84,7 @@ def import_(
         print(f"{source}:{line}: {reason}")
     for unit_id, reason in result.skipped:
         print(f"{unit_id}: not written: {reason}")
-    console.print(f"{len(result.rows)} labels -> {out}; {len(result.errors)} bad rows; {len(result.skipped)} not overwritten")
+    say(f"{len(result.rows)} labels -> {out}; {len(result.errors)} bad rows; {len(result.skipped)} not overwritten")
     if result.errors:
         raise typer.Exit(code=1)
 
@@ -107,11 +107,11 @@ def check(
         units = load_repository_labels()
     except LabelError as exc:
         units = None
-        console.print(f"[yellow]no texts for the evidence:[/] {exc}")
+        warn("no texts for the evidence", exc)
     issues = check_labels(model, units, given)
     if out:
         issues.to_csv(out, index=False)
-    console.print(f"{len(issues)} suspect labels ({issues.unit_id.nunique()} units)")
+    say(f"{len(issues)} suspect labels ({issues.unit_id.nunique()} units)")
     print(issues.head(top).to_csv(index=False), end="")
 
 
@@ -127,7 +127,7 @@ def agreement(
         raise typer.BadParameter("give two label files, or none for the repository's")
     pairs = lib.pair_up(lib.read_labels(files[0]), lib.read_labels(files[1])) if files else lib.repository_pairs()
     if pairs.empty:
-        console.print("[red]error:[/] the two files share no unit id")
+        error("the two files share no unit id")
         raise typer.Exit(code=2)
     print(lib.kappa_table(pairs).round(3).to_string())
     print("\nprimary type (rows: first annotator, columns: second)")
@@ -135,4 +135,4 @@ def agreement(
     table = lib.disagreements(pairs)
     if disagreements:
         table.to_csv(disagreements, index=False)
-    console.print(f"{len(table)} of {len(pairs)} units differ" + (f" -> {disagreements}" if disagreements else ""))
+    say(f"{len(table)} of {len(pairs)} units differ" + (f" -> {disagreements}" if disagreements else ""))
