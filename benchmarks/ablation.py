@@ -27,11 +27,11 @@ VARIANTS = {
     # name: (what changes, config overrides {table: {key: value}})
     "earlier_design": ("orientation on all units, plain argmax, no embeddings",
                        {"model": {"orientation_scope": "all", "orientation_decision": "argmax"}, "embedding": {"enabled": False}}),
-    "structured_orientation": ("orientation on network units, tuned weights, no embeddings",
-                               {"model": {"orientation_scope": "network", "orientation_decision": "tuned"},
-                                "embedding": {"enabled": False}}),
     "default": ("the default config", {}),
+    # also the structured orientation alone: it differs from earlier_design only in the orientation
     "no_embedding": ("the default config without the sentence block", {"embedding": {"enabled": False}}),
+    "flat_orientation": ("the default config with orientation on all units and plain argmax",
+                         {"model": {"orientation_scope": "all", "orientation_decision": "argmax"}}),
     "embedding_x2": ("the sentence block weighted 2", {"model": {"embedding_weight": 2.0}}),
     "embedding_x0.5": ("the sentence block weighted 0.5", {"model": {"embedding_weight": 0.5}}),
     "no_lexicon": ("without the cue lexicon block", {"features": {"lexicon_weight": 0.0}}),
@@ -58,6 +58,18 @@ class WithoutRound(BaseEstimator):
 AXES = ("types_macro_f1", "primary_macro_f1", "orientation_macro_f1")
 
 
+def default_from_card(card: dict, n_units: int) -> dict:
+    """The default row from a model card of the same labels (the card's CV is the same folds)."""
+    trained_on = card["label_counts"]["all"]["units"]
+    if trained_on != n_units:
+        raise SystemExit(f"--card was trained on {trained_on} units, not the {n_units} labeled now")
+    metrics = card["metrics"]["model"]
+    return {"description": VARIANTS["default"][0] + " (from the model card)", "overrides": {},
+            "seconds": round(card["cv_seconds"]),
+            **{s: {axis: metrics[s][axis] for axis in AXES} | {"per_type_f1": {t: v["f1"] for t, v in metrics[s]["types"].items()}}
+               for s in metrics if s.startswith("lang=")}}
+
+
 def configured(base: dict, overrides: dict) -> dict:
     config = copy.deepcopy(base)
     for table, values in overrides.items():
@@ -70,12 +82,19 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "configs" / "train.toml")
     parser.add_argument("--out", type=Path, default=Path("docs/ablation.json"))
+    parser.add_argument("--card", type=Path, help="take the default row from this model card's cross-validation "
+                        "(it must have been trained on the same labeled units) instead of running it again")
     args = parser.parse_args()
     base = read_config(args.config)
     units = load_units(base)
     settings = base["evaluation"]
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results["labeled_units"] = len(units)
+    if args.card:
+        results["default"] = default_from_card(json.loads(args.card.read_text()), len(units))
     for name in args.variants.split(","):
+        if name == "default" and args.card:
+            continue
         description, overrides = VARIANTS[name]
         started = time.perf_counter()
         model = build_model(configured(base, overrides))

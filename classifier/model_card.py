@@ -162,11 +162,39 @@ def render_markdown(card: dict) -> str:
                   f"({'within' if r['within_tolerance'] else '**outside**'})" for r in card["lead_firm_share"]]
     if metrics and (not all(t["meets_target"] for t in card["targets"]) or card["weak_classes"]):
         lines += ["", "### Why targets are not met", "", why_targets_missed(card)]
-    if card.get("ablation"):
-        lines += ["", "## Ablation (same grouped folds; macro-F1 types / primary / orientation)", "",
-                  "| variant | what changes | en | zh |", "|---|---|---|---|"]
-        for name, row in card["ablation"].items():
-            cells = ["/".join(f"{row[s][a]:.3f}" for a in AXES) if s in row else "–" for s in ("lang=en", "lang=zh")]
-            lines.append(f"| {name} | {row['description']} | {cells[0]} | {cells[1]} |")
+    lines += ablation_lines(card.get("ablation")) + gate_lines(card.get("encoder_gate"))
     lines += ["", "## Known limits", ""] + [f"- {limit}" for limit in card["known_limits"]] + [""]
     return "\n".join(lines)
+
+
+def ablation_lines(ablation: dict | None) -> list[str]:
+    if not ablation:
+        return []
+    measured = f" on {ablation['labeled_units']:,} labeled units" if "labeled_units" in ablation else ""
+    lines = ["", f"## Ablation (same grouped folds{measured}; macro-F1 types / primary / orientation)", "",
+             "`python benchmarks/ablation.py` (`docs/ablation.json`).", "",
+             "| variant | what changes | en | zh |", "|---|---|---|---|"]
+    for name, row in ablation.items():
+        if isinstance(row, dict):
+            cells = ["/".join(f"{row[s][a]:.3f}" for a in AXES) if s in row else "–" for s in ("lang=en", "lang=zh")]
+            lines.append(f"| {name} | {row['description']} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+def gate_lines(gate: dict | None) -> list[str]:
+    """What each encoder band costs: macro-F1 in the folds and the share of the corpora it embeds."""
+    if not gate:
+        return []
+    lines = ["", f"## Encoder gate (one grouped CV on {gate['labeled_units']:,} labeled units; "
+             "macro-F1 types / primary / orientation)", "",
+             "`python benchmarks/bench_gate.py` (`docs/gate.json`). Band: log-odds distance to a threshold within which "
+             "the n-gram model hands a text to the sentence encoder; 0 = n-grams only, inf = encoder on every text. "
+             "Corpus columns: share of the real corpora's units the band embeds and the encoder's core-seconds for them.", "",
+             "| band | en | zh | en embedded | zh embedded | cn corpus | oecd corpus |", "|---|---|---|---|---|---|---|"]
+    corpus = gate["corpus"]
+    for band, row in gate["bands"].items():
+        cells = ["/".join(f"{row[s][a]:.3f}" for a in AXES) for s in ("lang=en", "lang=zh")]
+        load = [f"{corpus[n]['embedded_share'][band]:.0%}, {corpus[n]['encoder_core_seconds'][band]:,} s" for n in ("cn", "oecd")]
+        lines.append(f"| {band} | {cells[0]} | {cells[1]} | {row['lang=en']['embedded_share']:.0%} | "
+                     f"{row['lang=zh']['embedded_share']:.0%} | {load[0]} | {load[1]} |")
+    return lines

@@ -108,12 +108,14 @@ def label_counts(units: pd.DataFrame) -> dict:
     return counts
 
 
-ABLATION_FILE = REPO_ROOT / "docs" / "ablation.json"
+BENCHMARK_DIR = REPO_ROOT / "docs"
 
 
-def read_ablation() -> dict | None:
-    """The ablation table (``benchmarks/ablation.py``) for the card, when it has been run."""
-    return json.loads(ABLATION_FILE.read_text(encoding="utf-8")) if ABLATION_FILE.exists() else None
+def read_benchmark(name: str) -> dict | None:
+    """A benchmark's saved figures for the card (``docs/ablation.json`` from ``benchmarks/ablation.py``,
+    ``docs/gate.json`` from ``benchmarks/bench_gate.py``), when it has been run."""
+    path = BENCHMARK_DIR / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def labeled_units(units: pd.DataFrame) -> dict[str, str]:
@@ -166,7 +168,8 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
         "fit_seconds": round(fit_seconds, 1),
         "cv_seconds": round(cv_seconds, 1) if cv_seconds is not None else None,
         "labeled_units": labeled_units(units),
-        "ablation": read_ablation(),
+        "ablation": read_benchmark("ablation"),
+        "encoder_gate": read_benchmark("gate"),
         "python": platform.python_version(),
         "trained_on": "repository labels" + (" + user labels" if extra_labels else "") if use_repository else "user labels",
     }

@@ -1,0 +1,22 @@
+"""The card shows the saved benchmark tables (ablation, encoder gate) it was written with."""
+from classifier.model_card import ablation_lines, gate_lines
+
+ROW = {"types_macro_f1": 0.61, "primary_macro_f1": 0.58, "orientation_macro_f1": 0.70}
+
+
+def test_ablation_rows_are_listed_and_the_label_count_is_stated():
+    ablation = {"labeled_units": 4680, "no_embedding": {"description": "without the sentence block",
+                                                        "lang=en": ROW, "lang=zh": ROW | {"orientation_macro_f1": 0.72}}}
+    text = "\n".join(ablation_lines(ablation))
+    assert "on 4,680 labeled units" in text
+    assert "| no_embedding | without the sentence block | 0.610/0.580/0.700 | 0.610/0.580/0.720 |" in text
+    assert ablation_lines(None) == []
+
+
+def test_gate_rows_show_accuracy_and_the_corpus_load_of_each_band():
+    corpus = {n: {"embedded_share": {"0.5": share}, "encoder_core_seconds": {"0.5": seconds}}
+              for n, share, seconds in (("cn", 0.043, 41), ("oecd", 0.169, 1310))}
+    gate = {"labeled_units": 4680, "corpus": corpus,
+            "bands": {"0.5": {"lang=en": ROW | {"embedded_share": 0.2}, "lang=zh": ROW | {"embedded_share": 0.05}}}}
+    text = "\n".join(gate_lines(gate))
+    assert "| 0.5 | 0.610/0.580/0.700 | 0.610/0.580/0.700 | 20% | 5% | 4%, 41 s | 17%, 1,310 s |" in text
