@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from classifier.annotate.suggest import Strategy, combined_score, diverse_top, rare_probability, uncertainty  # noqa: E402
 from classifier.classify import label_matrix  # noqa: E402
-from classifier.featurize import ORIENTATIONS, PolicyFeaturizer  # noqa: E402
+from classifier.codebook import ORIENTATIONS  # noqa: E402
+from classifier.featurize import PolicyFeaturizer  # noqa: E402
 from classifier.labels import load_repository_labels  # noqa: E402
 
 STEP = 100
