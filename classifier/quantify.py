@@ -247,9 +247,15 @@ def estimate_shares(name: str, target: str, corpus: pd.DataFrame, labeled: Label
     return shares(target, quantify(posteriors(corpus, target)))
 
 
-def _resample_groups(groups: np.ndarray, rng) -> np.ndarray:
+def group_members(groups: np.ndarray) -> list[np.ndarray]:
+    """The row indices of each group (in order of first appearance), computed once per bootstrap."""
     codes, _ = pd.factorize(groups)
-    members = pd.Series(np.arange(len(groups))).groupby(codes).apply(np.asarray).tolist()
+    order = np.argsort(codes, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if len(order) else []
+
+
+def resample_groups(members: list[np.ndarray], rng) -> np.ndarray:
+    """Rows of a bootstrap sample of whole groups (documents), drawn with replacement."""
     chosen = rng.integers(0, len(members), len(members))
     return np.concatenate([members[k] for k in chosen]) if members else np.array([], int)
 
@@ -258,10 +264,11 @@ def bootstrap_shares(name: str, target: str, corpus: pd.DataFrame, corpus_groups
                      labeled: LabeledPosteriors, replicates: int, seed: int) -> list[dict]:
     """Replicate shares, each from resampled corpus documents and resampled labeled documents."""
     rng = np.random.default_rng(seed)
+    corpus_members, labeled_members = group_members(corpus_groups), group_members(labeled.groups)
     draws = []
     for _ in range(replicates):
-        sample = corpus.iloc[_resample_groups(corpus_groups, rng)]
-        draws.append(estimate_shares(name, target, sample, labeled.subset(_resample_groups(labeled.groups, rng))))
+        sample = corpus.iloc[resample_groups(corpus_members, rng)]
+        draws.append(estimate_shares(name, target, sample, labeled.subset(resample_groups(labeled_members, rng))))
     return draws
 
 
