@@ -243,8 +243,12 @@ def shares(target: str, prevalence: np.ndarray) -> dict[str, dict[str, float]]:
 
 
 def estimate_shares(name: str, target: str, corpus: pd.DataFrame, labeled: LabeledPosteriors) -> dict:
+    return shares_from_posteriors(name, target, posteriors(corpus, target), labeled)
+
+
+def shares_from_posteriors(name: str, target: str, corpus: np.ndarray, labeled: LabeledPosteriors) -> dict:
     quantify = fit_quantifier(name, posteriors(labeled.predicted, target), labels_of(labeled.truth, target))
-    return shares(target, quantify(posteriors(corpus, target)))
+    return shares(target, quantify(corpus))
 
 
 def group_members(groups: np.ndarray) -> list[np.ndarray]:
@@ -265,10 +269,11 @@ def bootstrap_shares(name: str, target: str, corpus: pd.DataFrame, corpus_groups
     """Replicate shares, each from resampled corpus documents and resampled labeled documents."""
     rng = np.random.default_rng(seed)
     corpus_members, labeled_members = group_members(corpus_groups), group_members(labeled.groups)
+    corpus_p = posteriors(corpus, target)  # once: selecting rows of a wide frame per replicate was the slow part
     draws = []
     for _ in range(replicates):
-        sample = corpus.iloc[resample_groups(corpus_members, rng)]
-        draws.append(estimate_shares(name, target, sample, labeled.subset(resample_groups(labeled_members, rng))))
+        sample = corpus_p[resample_groups(corpus_members, rng)]
+        draws.append(shares_from_posteriors(name, target, sample, labeled.subset(resample_groups(labeled_members, rng))))
     return draws
 
 
