@@ -310,7 +310,13 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
         draws = pd.DataFrame([_flatten(d) for d in bootstrap_shares(
             name, target, scored, units["group"].to_numpy(), correction.labeled,
             min(replicates, CORRECTION_REPLICATES), seed)]) if replicates else pd.DataFrame()
+        failed = sorted(key for key, value in point.items() if value != value)
+        if failed:  # a quantifier that returns no number never takes the headline from the raw figure
+            warnings.append(f"{name} gave no estimate of {', '.join(failed)} for language '{correction.lang}': "
+                            "the raw figures are the headline there")
         for key, value in point.items():
+            if value != value:
+                continue
             family, category = key.split(".", 1)
             ci = percentile_interval(value, draws[key]) if key in draws else None
             if ci is None and value == value and replicates:
