@@ -63,11 +63,14 @@ def default_from_card(card: dict, n_units: int) -> dict:
     trained_on = card["label_counts"]["all"]["units"]
     if trained_on != n_units:
         raise SystemExit(f"--card was trained on {trained_on} units, not the {n_units} labeled now")
-    metrics = card["metrics"]["model"]
     return {"description": VARIANTS["default"][0] + " (from the model card)", "overrides": {},
-            "seconds": round(card["cv_seconds"]),
-            **{s: {axis: metrics[s][axis] for axis in AXES} | {"per_type_f1": {t: v["f1"] for t, v in metrics[s]["types"].items()}}
-               for s in metrics if s.startswith("lang=")}}
+            "seconds": round(card["cv_seconds"]), **language_rows(card["metrics"]["model"])}
+
+
+def language_rows(metrics: dict) -> dict:
+    """The ablation's figures of one system: macro-F1 per axis and F1 per type, per language slice."""
+    return {s: {axis: metrics[s][axis] for axis in AXES} | {"per_type_f1": {t: v["f1"] for t, v in metrics[s]["types"].items()}}
+            for s in metrics if s.startswith("lang=")}
 
 
 def configured(base: dict, overrides: dict) -> dict:
@@ -102,10 +105,8 @@ def main() -> None:
             model = WithoutRound(model, WITHOUT_ROUND[name])
         evaluation = cross_validate(model, units, n_splits=settings["n_splits"], seed=settings["seed"], baselines={})
         metrics = evaluation["metrics"]["model"]
-        results[name] = {"description": description, "overrides": overrides, "seconds": round(time.perf_counter() - started),
-                         **{slice_: {axis: metrics[slice_][axis] for axis in AXES} | {
-                             "per_type_f1": {t: v["f1"] for t, v in metrics[slice_]["types"].items()}}
-                            for slice_ in metrics if slice_.startswith("lang=")}}
+        results[name] = {"description": description, "overrides": overrides,
+                         "seconds": round(time.perf_counter() - started), **language_rows(metrics)}
         print(f"{name:24s} " + "  ".join(f"{s} " + "/".join(f"{results[name][s][a]:.3f}" for a in AXES)
                                          for s in ("lang=en", "lang=zh")) + f"  ({results[name]['seconds']}s)", flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)

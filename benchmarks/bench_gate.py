@@ -1,6 +1,6 @@
 """What the encoder gate costs: macro-F1 and encoder load at each band, from one grouped cross-validation.
 
-    CLASSIFIER_DATA=../shared/data python benchmarks/bench_gate.py [--bands 0,0.25,...] [--out docs/gate.json]
+    CLASSIFIER_DATA=../shared/data python benchmarks/bench_gate.py [--bands 0,0.25,...] [--out docs/gate.json] [--corpus-only]
 
 The default model (configs/train.toml) is fitted once per grouped fold (the folds of
 ``classifier.evaluate.grouped_folds``); its n-gram gate and its full model (n-grams + sentence
@@ -117,11 +117,19 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=Path("models/default"))
     parser.add_argument("--sample", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=Path("docs/gate.json"))
+    parser.add_argument("--corpus-only", action="store_true",
+                        help="only the corpus load of each band with the committed model (about a minute; no CV)")
     args = parser.parse_args()
     bands = [float(b) for b in args.bands.split(",")]
+    load = corpus_load(args.data, args.model, bands, args.sample)
+    if args.corpus_only:
+        for name, row in load.items():
+            print(f"{name}: {row['units']:,} units, encoder {row['encoder_per_s']} texts/s; " + ", ".join(
+                f"band {b}: {row['embedded_share'][str(b)]:.1%} embedded, ~{row['encoder_core_seconds'][str(b)]:,} core-s"
+                for b in bands))
+        return
     config = read_config(args.config)
     units = load_units(config).reset_index(drop=True)
-    load = corpus_load(args.data, args.model, bands, args.sample)
     gate, full, fitted = fold_readings(units, config)
     results = {"labeled_units": len(units), "corpus": load, "bands": {}}
     for band in bands:
