@@ -70,16 +70,30 @@ def posteriors(frame: pd.DataFrame, target: str) -> np.ndarray:
     their complements and the rest split in proportion to them. Orientation probabilities are
     P(driver | network unit), so the joint is P(network) x P(driver | network).
     """
-    types = np.clip(_type_matrix(frame), 1e-6, 1 - 1e-6)
+    types = _clipped(_type_matrix(frame))
     p_none = np.prod(1 - types, axis=1, keepdims=True)
     if target == "primary":
-        return np.hstack([(1 - p_none) * types / types.sum(axis=1, keepdims=True), p_none])
+        return _strictly_positive(np.hstack([(1 - p_none) * types / types.sum(axis=1, keepdims=True), p_none]))
     if target == "orientation":
-        drivers = frame[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float)
-        drivers = drivers / np.clip(drivers.sum(axis=1, keepdims=True), 1e-12, None)
-        return np.hstack([p_none, (1 - p_none) * drivers])
+        drivers = _clipped(frame[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float))
+        drivers = drivers / drivers.sum(axis=1, keepdims=True)
+        return _strictly_positive(np.hstack([p_none, (1 - p_none) * drivers]))
     j = LABELS.index(target.split(":", 1)[1])
     return np.column_stack([1 - types[:, j], types[:, j]])
+
+
+FLOOR = 1e-6  # no posterior is exactly 0 or 1
+
+
+def _clipped(p: np.ndarray) -> np.ndarray:
+    return np.clip(p, FLOOR, 1 - FLOOR)
+
+
+def _strictly_positive(p: np.ndarray) -> np.ndarray:
+    """Rows kept off zero and summing to one: tagged documents store scores rounded to four decimals, so a
+    p_lead_firm of 0.0 is common, and BCTS recalibration takes logarithms (a single 0 made EMQ-BCTS return NaN)."""
+    p = np.clip(p, FLOOR, None)
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def labels_of(frame: pd.DataFrame, target: str) -> np.ndarray:

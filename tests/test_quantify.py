@@ -65,3 +65,21 @@ def test_bootstrap_intervals_cover_the_truth_in_a_small_simulation():
         low, high = np.percentile(lead, [5, 95])
         hits.append(low <= true_shares(truth)["orientation"][0] <= high)
     assert np.mean(hits) >= 0.75
+
+
+def test_emq_bcts_gives_a_number_on_scores_rounded_to_zero(world):
+    """Tagged documents store scores rounded to four decimals, so many p_lead_firm are exactly 0.0; BCTS
+    recalibration takes logarithms, and a single zero made EMQ-BCTS return NaN for the whole corpus."""
+    labeled_units, corpus, truth = world
+    rounded = corpus.copy()
+    columns = [c for c in corpus if c.startswith("p_")]
+    rounded[columns] = rounded[columns].round(4)
+    rounded.loc[rounded.index[:50], "p_lead_firm"] = 0.0
+    for target in ("primary", "orientation"):
+        P = posteriors(rounded, target)
+        assert (P > 0).all() and np.allclose(P.sum(axis=1), 1), target
+    shares = estimate_shares("EMQ-BCTS", "orientation", rounded, labeled_units)["orientation_share_of_network"]
+    got = np.array(list(shares.values()))
+    assert np.isfinite(got).all()
+    assert total_variation(got, true_shares(truth)["orientation"]) < 0.7 * total_variation(
+        raw_shares(corpus)["orientation"], true_shares(truth)["orientation"])
