@@ -256,13 +256,10 @@ def shares(target: str, prevalence: np.ndarray) -> dict[str, dict[str, float]]:
     return {"type_rate": {target.split(":", 1)[1]: p["present"]}}
 
 
-def estimate_shares(name: str, target: str, corpus: pd.DataFrame, labeled: LabeledPosteriors) -> dict:
-    return shares_from_posteriors(name, target, posteriors(corpus, target), labeled)
-
-
-def shares_from_posteriors(name: str, target: str, corpus: np.ndarray, labeled: LabeledPosteriors) -> dict:
-    quantify = fit_quantifier(name, posteriors(labeled.predicted, target), labels_of(labeled.truth, target))
-    return shares(target, quantify(corpus))
+def estimate_shares(name: str, target: str, corpus: pd.DataFrame, labeled: LabeledPosteriors,
+                    fitted: "FittedQuantifiers | None" = None) -> dict:
+    fitted = fitted or FittedQuantifiers(labeled)
+    return shares(target, fitted.point(name, target)(posteriors(corpus, target)))
 
 
 def group_members(groups: np.ndarray) -> list[np.ndarray]:
@@ -278,17 +275,65 @@ def resample_groups(members: list[np.ndarray], rng) -> np.ndarray:
     return np.concatenate([members[k] for k in chosen]) if members else np.array([], int)
 
 
+# Separate random streams: the labeled resamples depend on the seed alone, so every view and corpus of a
+# language shares them (and their fitted quantifiers), while each corpus draws its own documents.
+LABELED_STREAM, CORPUS_STREAM = 1, 0
+
+
+class FittedQuantifiers:
+    """The quantifiers one language's labels give, each fitted once: on all labeled units (the point estimate)
+    and on every bootstrap resample of the labeled documents (the intervals).
+
+    Fitting (EMQ-BCTS recalibrates on every resample) is what a report spends its time on; the views
+    (SME-targeted, all policies) and the corpora of one language reuse the same fitted quantifiers.
+    """
+
+    def __init__(self, labeled: LabeledPosteriors):
+        self.labeled = labeled
+        self._members = group_members(labeled.groups)
+        self._fitted: dict[tuple, list] = {}
+        self._targets: dict[str, tuple] = {}  # target -> labeled (posteriors, classes)
+        self._resamples: dict[int, tuple] = {}  # seed -> (its random stream, the resamples drawn so far)
+
+    def point(self, name: str, target: str):
+        return self._fit(name, target, None)[0]
+
+    def replicates(self, name: str, target: str, count: int, seed: int) -> list:
+        fitted = self._fit(name, target, seed)
+        while len(fitted) < count:
+            fitted.append(self._fit_on(name, target, self._resample(seed, len(fitted))))
+        return fitted[:count]
+
+    def _fit(self, name: str, target: str, seed: int | None) -> list:
+        key = (name, target, seed)
+        if key not in self._fitted:
+            self._fitted[key] = [self._fit_on(name, target, np.arange(len(self.labeled)))] if seed is None else []
+        return self._fitted[key]
+
+    def _fit_on(self, name: str, target: str, rows: np.ndarray):
+        if target not in self._targets:
+            self._targets[target] = posteriors(self.labeled.predicted, target), labels_of(self.labeled.truth, target)
+        P, y = self._targets[target]
+        return fit_quantifier(name, P[rows], y[rows])
+
+    def _resample(self, seed: int, k: int) -> np.ndarray:
+        """The k-th resample of the labeled documents for a seed (the same for every target, view and corpus)."""
+        rng, drawn = self._resamples.setdefault(seed, (np.random.default_rng([seed, LABELED_STREAM]), []))
+        while len(drawn) <= k:
+            drawn.append(resample_groups(self._members, rng))
+        return drawn[k]
+
+
 def bootstrap_shares(name: str, target: str, corpus: pd.DataFrame, corpus_groups: np.ndarray,
-                     labeled: LabeledPosteriors, replicates: int, seed: int) -> list[dict]:
+                     labeled: LabeledPosteriors, replicates: int, seed: int,
+                     fitted: FittedQuantifiers | None = None) -> list[dict]:
     """Replicate shares, each from resampled corpus documents and resampled labeled documents."""
-    rng = np.random.default_rng(seed)
-    corpus_members, labeled_members = group_members(corpus_groups), group_members(labeled.groups)
+    fitted = fitted or FittedQuantifiers(labeled)
+    rng = np.random.default_rng([seed, CORPUS_STREAM])
+    corpus_members = group_members(corpus_groups)
     corpus_p = posteriors(corpus, target)  # once: selecting rows of a wide frame per replicate was the slow part
-    draws = []
-    for _ in range(replicates):
-        sample = corpus_p[resample_groups(corpus_members, rng)]
-        draws.append(shares_from_posteriors(name, target, sample, labeled.subset(resample_groups(labeled_members, rng))))
-    return draws
+    return [shares(target, quantify(corpus_p[resample_groups(corpus_members, rng)]))
+            for quantify in fitted.replicates(name, target, replicates, seed)]
 
 
 def corpus_posteriors(units: pd.DataFrame) -> pd.DataFrame:

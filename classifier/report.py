@@ -25,6 +25,7 @@ import contextlib
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -273,6 +274,13 @@ class Correction:
     def unit(self) -> str:
         return self.labeled.unit
 
+    @cached_property
+    def fitted(self):
+        """The quantifiers its labels give, fitted once for every view and corpus of the language."""
+        from .quantify import FittedQuantifiers
+
+        return FittedQuantifiers(self.labeled)
+
 
 CORRECTION_REPLICATES = 200  # corrected intervals refit the quantifier per replicate: fewer replicates than raw
 
@@ -306,10 +314,10 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
         name = correction.selection.get(target, "CC")
         if name == "CC":
             continue  # raw counting is what the benchmark found best: the raw figure is the headline
-        point = _flatten(estimate_shares(name, target, scored, correction.labeled))
+        point = _flatten(estimate_shares(name, target, scored, correction.labeled, correction.fitted))
         draws = pd.DataFrame([_flatten(d) for d in bootstrap_shares(
             name, target, scored, units["group"].to_numpy(), correction.labeled,
-            min(replicates, CORRECTION_REPLICATES), seed)]) if replicates else pd.DataFrame()
+            min(replicates, CORRECTION_REPLICATES), seed, correction.fitted)]) if replicates else pd.DataFrame()
         failed = sorted(key for key, value in point.items() if value != value)
         if failed:  # a quantifier that returns no number never takes the headline from the raw figure
             warnings.append(f"{name} gave no estimate of {', '.join(failed)} for language '{correction.lang}': "

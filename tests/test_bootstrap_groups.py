@@ -19,3 +19,27 @@ def test_a_resample_is_made_of_whole_groups_as_many_as_there_are():
     values, counts = np.unique(drawn, return_counts=True)
     assert all(c % (v + 1) == 0 for v, c in zip(values, counts))  # each drawn group whole, possibly repeated
     assert sum(c // (v + 1) for v, c in zip(values, counts)) == 50
+
+
+def test_labeled_resamples_are_fitted_once_for_every_view_and_corpus_of_a_language(monkeypatch):
+    """A report asks for the same language's corrected intervals once per view and corpus; refitting the
+    quantifier (EMQ-BCTS recalibrates) on every labeled resample each time made a report take minutes."""
+    import pandas as pd
+
+    from classifier import quantify
+    from synthetic_quantities import labeled, units
+
+    rng = np.random.default_rng(3)
+    labeled_units = labeled(rng, n=300)
+    fitted = quantify.FittedQuantifiers(labeled_units)
+    calls = []
+    real_fit = quantify.fit_quantifier
+    monkeypatch.setattr(quantify, "fit_quantifier", lambda *a: calls.append(a[0]) or real_fit(*a))
+    corpora = [units(rng, 200, (0.1, 0.2, 0.1, 0.1, 0.5), (0.3, 0.5, 0.2))[0] for _ in range(2)]
+    draws = [quantify.bootstrap_shares("PACC", "orientation", corpus, np.arange(len(corpus)) // 4, labeled_units, 15,
+                                       seed=7, fitted=fitted) for corpus in (*corpora, corpora[0])]
+    assert len(calls) == 15
+    assert draws[0] == draws[2]  # the same corpus and seed: the same intervals
+    assert draws[0] != draws[1]
+    alone = quantify.bootstrap_shares("PACC", "orientation", corpora[0], np.arange(200) // 4, labeled_units, 15, seed=7)
+    assert pd.DataFrame(alone).equals(pd.DataFrame(draws[0]))  # sharing changes no figure

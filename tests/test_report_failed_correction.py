@@ -18,7 +18,7 @@ def test_a_nan_correction_leaves_the_raw_figure_as_headline_and_warns(monkeypatc
                                                 for o in ORIENTATIONS},
                "orientation_gap": {"lead_firm - network": Figure("orientation_gap", "lead_firm - network", None, 10,
                                                                  Estimate(-0.8))}}
-    correction = SimpleNamespace(selection={"orientation": "EMQ-BCTS"}, lang="en", labeled=None)
+    correction = SimpleNamespace(selection={"orientation": "EMQ-BCTS"}, lang="en", labeled=None, fitted=None)
     units = pd.DataFrame({"group": ["a"], **{f"p_{c}": [0.5] for c in ("production", "knowledge", "partnership",
                                                                         "cluster", *ORIENTATIONS)}})
     warnings = _with_correction(figures, units, correction, replicates=0, seed=0)
