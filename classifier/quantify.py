@@ -6,6 +6,8 @@ out-of-fold predictions on the labeled corpus (``models/<model>/oof_*.csv``) and
 estimate the true shares of an unlabeled corpus:
 
 * ``CC``: classify and count (the raw figure);
+* ``PCC``: probabilistic classify and count (the mean of the calibrated posteriors): unbiased
+  where the corpus's classes are read as in the labeled units, biased under strong prior shift;
 * ``ACC``: adjusted classify and count (misclassification rates inverted);
 * ``PACC``: its probabilistic version;
 * ``EMQ-BCTS``: expectation maximisation (SLD) on posteriors recalibrated with
@@ -42,7 +44,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .codebook import LABELS, NONE, ORIENTATIONS, parse_types
 
-ESTIMATORS = ("CC", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
+ESTIMATORS = ("CC", "PCC", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
 SELECTION_FILE = "quantification.json"
 JOINT_CLASSES = (NONE, *ORIENTATIONS)  # the orientation target: none, or a network unit with its driver
 TARGETS = ("primary", "orientation", *[f"type:{label}" for label in LABELS])
@@ -134,12 +136,14 @@ class Posteriors(ClassifierMixin, BaseEstimator):
 
 def _quapy_method(name: str, n_classes: int, P: np.ndarray, y: np.ndarray):
     from quapy.method._kdey import KDEyML
-    from quapy.method.aggregative import ACC, CC, EMQ, PACC
+    from quapy.method.aggregative import ACC, CC, EMQ, PACC, PCC
 
     clf = Posteriors(n_classes).fit(None)
     common = {"classifier": clf, "fit_classifier": False}
     if name == "CC":
         return CC(**common)
+    if name == "PCC":
+        return PCC(**common)
     if name == "ACC":
         return ACC(**common, val_split=None)
     if name == "PACC":

@@ -23,7 +23,10 @@ def raw_shares(corpus):
             "orientation": np.array([(network.orientation == o).mean() for o in ("lead_firm", "network", "neutral")])}
 
 
-@pytest.mark.parametrize("name", [n for n in ESTIMATORS if n != "CC"])
+SHIFT_CORRECTING = [n for n in ESTIMATORS if n not in ("CC", "PCC")]  # PCC assumes the labeled prevalence
+
+
+@pytest.mark.parametrize("name", SHIFT_CORRECTING)
 def test_each_estimator_recovers_shifted_shares_better_than_raw_counting(world, name):
     labeled_units, corpus, truth = world
     want, raw = true_shares(truth), raw_shares(corpus)
@@ -83,3 +86,18 @@ def test_emq_bcts_gives_a_number_on_scores_rounded_to_zero(world):
     assert np.isfinite(got).all()
     assert total_variation(got, true_shares(truth)["orientation"]) < 0.7 * total_variation(
         raw_shares(corpus)["orientation"], true_shares(truth)["orientation"])
+
+
+def test_pcc_is_unbiased_where_raw_counting_is_not_when_posteriors_are_calibrated():
+    """Without prior shift, the mean of calibrated posteriors is the expected share, while counting argmaxes
+    over-counts the classes the classifier favours (here the common ones)."""
+    from classifier.quantify import fit_quantifier
+
+    rng = np.random.default_rng(11)
+    P = rng.dirichlet(np.full(5, 0.6) * np.array([1, 2, 1, 0.5, 4]), size=6000)
+    y = np.array([rng.choice(5, p=row) for row in P])  # labels drawn from the posteriors: calibrated by construction
+    labeled, sample = slice(0, 3000), slice(3000, None)
+    truth = np.bincount(y[sample], minlength=5) / 3000
+    pcc = fit_quantifier("PCC", P[labeled], y[labeled])(P[sample])
+    cc = fit_quantifier("CC", P[labeled], y[labeled])(P[sample])
+    assert total_variation(pcc, truth) < 0.02 < total_variation(cc, truth)
