@@ -8,6 +8,8 @@ estimate the true shares of an unlabeled corpus:
 * ``CC``: classify and count (the raw figure);
 * ``PCC``: probabilistic classify and count (the mean of the calibrated posteriors): unbiased
   where the corpus's classes are read as in the labeled units, biased under strong prior shift;
+* ``PCC-BCTS``: PCC on posteriors recalibrated (BCTS) on the labeled units, so that resampling
+  the labeled units moves it and its intervals carry the calibration's uncertainty;
 * ``ACC``: adjusted classify and count (misclassification rates inverted);
 * ``PACC``: its probabilistic version;
 * ``EMQ-BCTS``: expectation maximisation (SLD) on posteriors recalibrated with
@@ -44,7 +46,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .codebook import LABELS, NONE, ORIENTATIONS, parse_types
 
-ESTIMATORS = ("CC", "PCC", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
+ESTIMATORS = ("CC", "PCC", "PCC-BCTS", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
 SELECTION_FILE = "quantification.json"
 JOINT_CLASSES = (NONE, *ORIENTATIONS)  # the orientation target: none, or a network unit with its driver
 TARGETS = ("primary", "orientation", *[f"type:{label}" for label in LABELS])
@@ -148,13 +150,29 @@ def _quapy_method(name: str, n_classes: int, P: np.ndarray, y: np.ndarray):
         return ACC(**common, val_split=None)
     if name == "PACC":
         return PACC(**common, val_split=None)
-    if name == "EMQ-BCTS":
+    if name in ("EMQ-BCTS", "PCC-BCTS"):
         # BCTS is fitted on the labeled posteriors themselves (they are out-of-fold, so honest);
         # a calibration that cannot be fitted falls back to the posteriors as they are.
-        return EMQ(**common, val_split=(P, y), exact_train_prev=False, calib="bcts", on_calib_error="backup")
+        emq = EMQ(**common, val_split=(P, y), exact_train_prev=False, calib="bcts", on_calib_error="backup")
+        return emq if name == "EMQ-BCTS" else _RecalibratedPCC(emq)
     if name == "KDEy-ML":
         return KDEyML(**common, val_split=None, bandwidth=0.1, random_state=0)
     raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
+
+
+class _RecalibratedPCC:
+    """The mean of posteriors recalibrated as EMQ-BCTS recalibrates them, without EMQ's prior-shift iterations."""
+
+    def __init__(self, emq):
+        self.emq = emq
+
+    def fit(self, P, y):
+        self.emq.fit(P, y)
+        return self
+
+    def quantify(self, Q):
+        recalibrate = getattr(self.emq, "calibration_function", None) or (lambda p: p)
+        return np.asarray(recalibrate(np.asarray(Q, float)), float).mean(axis=0)
 
 
 def fit_quantifier(name: str, P: np.ndarray, y: np.ndarray):
