@@ -63,7 +63,7 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
                     continue
                 for name, quantify in fitted.items():
                     estimate = renormalised(quantify(P[index]), target)
-                    errors[name][protocol].append((total_variation(estimate, truth), float(np.nanmean(np.abs(estimate - truth)))))
+                    errors[name][protocol].append((total_variation(estimate, truth), absolute_error(estimate, truth)))
                 if protocol == "natural" and len(samples) < args.coverage_samples:
                     samples.append((train, index, truth))
     table = {name: {protocol: {"tvd": float(np.mean([e[0] for e in runs])), "mae": float(np.mean([e[1] for e in runs])),
@@ -74,6 +74,12 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
     table["coverage"] = {name: coverage(name, target, P, y, labeled.groups, samples, args, rng)
                          for name in dict.fromkeys(["CC", selected])}
     return table
+
+
+def absolute_error(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """Mean absolute error of the shares; an estimate with no number counts as wrong by the whole share."""
+    errors = np.abs(estimate - truth)
+    return float(np.mean(np.where(np.isfinite(errors), errors, np.maximum(truth, 1 - truth))))
 
 
 def coverage(name: str, target: str, P, y, groups, samples, args, rng) -> float:

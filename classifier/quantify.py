@@ -384,7 +384,9 @@ def uniform_prevalences(n_classes: int, count: int, rng) -> np.ndarray:
 
 
 def total_variation(p: np.ndarray, q: np.ndarray) -> float:
-    return float(0.5 * np.nansum(np.abs(np.asarray(p) - np.asarray(q))))
+    """Half the L1 distance of two share vectors; an estimate with no number is the worst, 1 (it once scored 0)."""
+    distance = 0.5 * np.sum(np.abs(np.asarray(p, float) - np.asarray(q, float)))
+    return float(distance) if np.isfinite(distance) else 1.0
 
 
 def renormalised(prevalence: np.ndarray, target: str) -> np.ndarray:

@@ -118,3 +118,8 @@ def test_pcc_bcts_learns_the_recalibration_from_the_labels_where_plain_pcc_canno
     recalibrated = fit_quantifier("PCC-BCTS", sharp[labeled], y[labeled])(sharp[sample])
     assert total_variation(recalibrated, truth) < 0.5 * total_variation(pcc, truth)
     assert total_variation(recalibrated, truth) < 0.03
+
+
+def test_an_estimate_with_no_number_is_the_worst_share_error_not_a_perfect_one():
+    assert total_variation(np.array([np.nan, np.nan, np.nan]), np.array([0.2, 0.5, 0.3])) == 1.0
+    assert total_variation(np.array([0.2, 0.5, 0.3]), np.array([0.3, 0.5, 0.2])) == pytest.approx(0.1)
