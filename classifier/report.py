@@ -443,14 +443,17 @@ SME_RULE = ("SME-targeted documents only (STIP: target group TG31; other texts: 
 
 def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
     """The method section, with what this run actually did (``corrected``: corpus -> how it was corrected)."""
+    from .quantify import ESTIMATORS
+
     how = "; ".join(f"{c}: {h}" for c, h in corrected.items()) or "no corpus in this run"
     return [
         "Documents are split into measures; every measure is classified (network types with calibrated "
         "probabilities, orientation given a network unit) and documents are labeled by the codebook's aggregation "
         "rules; English documents of programme-record size are classified whole, as their labels were given.",
-        "Raw figures count predicted labels (classify and count). Corrected figures are QuaPy quantifiers (ACC, PACC, "
-        "EMQ with BCTS recalibration, KDEy-ML) that learn the classifier's errors from its grouped cross-validated "
-        "predictions on the labeled units of the corpus's language. They apply only at the unit those labels are at "
+        "Raw figures count predicted labels (classify and count). Corrected figures are QuaPy quantifiers "
+        f"({', '.join(name for name in ESTIMATORS if name != 'CC')}; BCTS is bias-corrected temperature scaling, PCC "
+        "the mean of calibrated probabilities) that learn the classifier's errors and calibration from its grouped "
+        "cross-validated predictions on the labeled units of the corpus's language. They apply only at the unit those labels are at "
         "(Chinese: measures; English: programme records). For each language and target the estimator is the one "
         "benchmarks/bench_quantify.py found closest to the truth on held-out labeled folds, at natural and shifted "
         f"prevalences; where raw counting won, the raw figure leads. This run: {how}.",
