@@ -102,9 +102,9 @@ class CorpusEstimates:
     def figure(self, family: str, category: str) -> Figure:
         return self.figures[family][category]
 
-    @property
-    def headline_estimators(self) -> set[str]:
-        return {f.estimator if f.headline == "corrected" else "raw" for fam in self.figures.values() for f in fam.values()}
+    def estimators_of(self, families) -> set[str]:
+        """What leads in these families of figures: each corrected figure's estimator, or ``raw``."""
+        return {f.estimator if f.headline == "corrected" else "raw" for name in families for f in self.figures[name].values()}
 
 
 @dataclass

@@ -60,8 +60,9 @@ def points_text(estimate: Estimate) -> str:
     return f"{100 * estimate.value:+.1f} pts {interval(estimate.ci, points=True)}".strip()
 
 
-def estimator_note(corpus: CorpusEstimates) -> str:
-    names = sorted(corpus.headline_estimators)
+def estimator_note(corpus: CorpusEstimates, families=None) -> str:
+    """How the figures of ``families`` (default: all) were estimated, as a sentence names it."""
+    names = sorted(corpus.estimators_of(families or corpus.figures))
     return "raw classify-and-count" if names == ["raw"] else ", ".join(n if n == "raw" else f"{n}-corrected" for n in names)
 
 
@@ -75,7 +76,8 @@ def answer_sentences(report: Report) -> list[str]:
     mixes = []
     for name, corpus in view.corpora.items():
         shares = ", ".join(f"{l} {estimate_text(corpus.figure('primary_share_of_network', l).best)}" for l in LABELS)
-        mixes.append(f"{name} {shares} (n = {corpus.network_units:,} network {unit}; {estimator_note(corpus)})")
+        mixes.append(f"{name} {shares} (n = {corpus.network_units:,} network {unit}; "
+                     f"{estimator_note(corpus, ['primary_share_of_network'])})")
     reference = "/".join(f"{round(100 * OECD_2023_REFERENCE[l])}" for l in LABELS)
     first = (f"Primary network type of {view.title} among network {unit}: " + "; ".join(mixes)
              + f" — beside the OECD 2023 mapping of {OECD_2023_POLICIES} SME network policies, "
@@ -85,7 +87,7 @@ def answer_sentences(report: Report) -> list[str]:
         lead, net = (corpus.figure("orientation_share_of_network", o).best for o in ("lead_firm", "network"))
         gap = corpus.figure(GAP_FAMILY, GAP).best
         gaps.append(f"{name} lead-firm {estimate_text(lead)} versus network {estimate_text(net)}, "
-                    f"difference {points_text(gap)}")
+                    f"difference {points_text(gap)} ({estimator_note(corpus, ['orientation_share_of_network', GAP_FAMILY])})")
     second = f"Orientation of {view.title} among network {unit}: " + "; ".join(gaps) + f" ({LEVEL:.0%} intervals)."
     return [first, second]
 

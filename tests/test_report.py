@@ -264,3 +264,12 @@ def test_unknown_unit_is_refused_by_the_option_parser():
     result = subprocess.run([sys.executable, "-m", "classifier", "report", "--unit", "paragraphs"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 2 and "paragraphs" in result.stderr
+
+
+def test_each_answer_sentence_names_only_the_estimators_of_its_own_figures(tmp_path):
+    report = make_report(tmp_path, corrections={"en": synthetic_correction({"primary": "PACC", "orientation": "ACC"})})
+    first, second = answer_sentences(report)
+    mix = first.split("oecd ", 1)[1]
+    assert "PACC-corrected" in mix and "ACC-corrected" not in mix.replace("PACC-corrected", "")
+    drivers = second.split("oecd ", 1)[1]
+    assert "ACC-corrected" in drivers and "PACC" not in drivers
