@@ -303,7 +303,7 @@ def corpus_lang(documents: pd.DataFrame) -> str:
 def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, correction: Correction,
                      replicates: int, seed: int) -> list[str]:
     """Adds the benchmark-selected quantifier's estimates beside the raw ones; they lead where it beat raw counting."""
-    from .quantify import TARGETS, bootstrap_shares, corpus_posteriors, estimate_shares
+    from .quantify import TARGETS, bootstrap_shares, corpus_posteriors, estimate_shares, flat_shares
 
     if not correction.selection:
         return [f"no quantification benchmark for language '{correction.lang}' beside the model "
@@ -314,10 +314,10 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
         name = correction.selection.get(target, "CC")
         if name == "CC":
             continue  # raw counting is what the benchmark found best: the raw figure is the headline
-        point = _flatten(estimate_shares(name, target, scored, correction.labeled, correction.fitted))
-        draws = pd.DataFrame([_flatten(d) for d in bootstrap_shares(
+        point = flat_shares(estimate_shares(name, target, scored, correction.labeled, correction.fitted))
+        draws = pd.DataFrame(bootstrap_shares(
             name, target, scored, units["group"].to_numpy(), correction.labeled,
-            min(replicates, CORRECTION_REPLICATES), seed, correction.fitted)]) if replicates else pd.DataFrame()
+            min(replicates, CORRECTION_REPLICATES), seed, correction.fitted)) if replicates else pd.DataFrame()
         failed = sorted(key for key, value in point.items() if value != value)
         if failed:  # a quantifier that returns no number never takes the headline from the raw figure
             warnings.append(f"{name} gave no estimate of {', '.join(failed)} for language '{correction.lang}': "
@@ -332,16 +332,6 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
             figures[family][category] = replace(figures[family][category], corrected=Estimate(float(value), ci),
                                                 estimator=name, headline="corrected")
     return warnings
-
-
-def _flatten(figures: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in figures.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        elif isinstance(value, (int, float, np.floating)):
-            flat[f"{prefix}{key}"] = float(value)
-    return flat
 
 
 def corpus_estimates(name: str, units: pd.DataFrame, correction: Correction | None, replicates: int,

@@ -64,7 +64,7 @@ def test_bootstrap_intervals_cover_the_truth_in_a_small_simulation():
         corpus, truth = units(rng, 600, (0.1, 0.2, 0.1, 0.1, 0.5), CORPUS_DRIVERS)
         labeled_units = labeled(rng, n=900)
         draws = bootstrap_shares("PACC", "orientation", corpus, np.arange(len(corpus)) // 2, labeled_units, 40, seed)
-        lead = [d["orientation_share_of_network"]["lead_firm"] for d in draws]
+        lead = [d["orientation_share_of_network.lead_firm"] for d in draws]
         low, high = np.percentile(lead, [5, 95])
         hits.append(low <= true_shares(truth)["orientation"][0] <= high)
     assert np.mean(hits) >= 0.75
