@@ -433,7 +433,7 @@ SME_RULE = ("SME-targeted documents only (STIP: target group TG31; other texts: 
 
 def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
     """The method section, with what this run actually did (``corrected``: corpus -> how it was corrected)."""
-    from .quantify import ESTIMATORS
+    from .quantify import ESTIMATORS, HELD_OUT_SPLITS
 
     how = "; ".join(f"{c}: {h}" for c, h in corrected.items()) or "no corpus in this run"
     return [
@@ -450,7 +450,9 @@ def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
         f"{LEVEL:.0%} intervals are percentile bootstrap intervals that resample documents (all measures of a document "
         f"move together), {replicates:,} replicates for raw figures; corrected figures resample the labeled documents "
         f"behind the correction too ({min(replicates, CORRECTION_REPLICATES):,} replicates), so a correction learned from "
-        "few labels gets a wide interval. Counts are exact and carry no interval; an interval that would not contain its "
+        "few labels gets a wide interval, and each replicate is moved by one of the estimator's errors on labeled "
+        f"documents it was not fitted on ({HELD_OUT_SPLITS} random splits holding out a fifth, random sign), so the "
+        "interval also carries how far the correction transfers to new documents. Counts are exact and carry no interval; an interval that would not contain its "
         "estimate is not given.",
         "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "
         "intervals for the differences in shares (raw estimates).",
