@@ -31,6 +31,7 @@ from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.evaluate import grouped_folds, score_slices  # noqa: E402
+from classifier.model_card import refresh_benchmark  # noqa: E402
 from classifier.training import build_model, load_units, read_config  # noqa: E402
 
 AXES = ("types_macro_f1", "primary_macro_f1", "orientation_macro_f1")
@@ -119,6 +120,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/gate.json"))
     parser.add_argument("--corpus-only", action="store_true",
                         help="only the corpus load of each band with the committed model (about a minute; no CV)")
+    parser.add_argument("--update-card", action="store_true",
+                        help="also put the figures into the card of --model (trained on the same labeled units)")
     args = parser.parse_args()
     bands = [float(b) for b in args.bands.split(",")]
     load = corpus_load(args.data, args.model, bands, args.sample)
@@ -145,6 +148,11 @@ def main() -> None:
               + f"  | corpora: {cost}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
+    if args.update_card:
+        trained_on = json.loads((args.model / "model_card.json").read_text())["label_counts"]["all"]["units"]
+        if trained_on != len(units):
+            raise SystemExit(f"{args.model}: its card was trained on {trained_on} units, the gate measured {len(units)}")
+        refresh_benchmark(args.model, "encoder_gate", results)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,16 @@ def write_model_card(directory: Path, info: dict, metrics: dict | None) -> None:
     (directory / "model_card.md").write_text(render_markdown(card))
 
 
+def refresh_benchmark(directory: Path, key: str, figures: dict) -> None:
+    """A benchmark's new figures (``ablation``, ``encoder_gate``) put into an existing card, as the next
+    ``python train.py`` would put them from ``docs/*.json``; the card's other figures stay as they are."""
+    directory = Path(directory)
+    card = json.loads((directory / "model_card.json").read_text(encoding="utf-8"))
+    card[key] = figures
+    (directory / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n")
+    (directory / "model_card.md").write_text(render_markdown(card))
+
+
 def _fmt(value) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 

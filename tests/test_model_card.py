@@ -20,3 +20,22 @@ def test_gate_rows_show_accuracy_and_the_corpus_load_of_each_band():
             "bands": {"0.5": {"lang=en": ROW | {"embedded_share": 0.2}, "lang=zh": ROW | {"embedded_share": 0.05}}}}
     text = "\n".join(gate_lines(gate))
     assert "| 0.5 | 0.610/0.580/0.700 | 0.610/0.580/0.700 | 20% | 5% | 4%, 41 s | 17%, 1,310 s |" in text
+
+
+def test_a_refreshed_benchmark_enters_the_card_and_nothing_else_changes(tmp_path):
+    import json
+
+    from classifier.model_card import refresh_benchmark, render_markdown
+
+    from classifier.labels import REPO_ROOT
+
+    card = json.loads((REPO_ROOT / "models" / "default" / "model_card.json").read_text())
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    corpus = {n: {"embedded_share": {"0.5": 0.05}, "encoder_core_seconds": {"0.5": 9}} for n in ("cn", "oecd")}
+    gate = {"labeled_units": 10, "corpus": corpus, "bands": {"0.5": {"lang=en": ROW | {"embedded_share": 0.2},
+                                                                     "lang=zh": ROW | {"embedded_share": 0.05}}}}
+    refresh_benchmark(tmp_path, "encoder_gate", gate)
+    saved = json.loads((tmp_path / "model_card.json").read_text())
+    assert saved == card | {"encoder_gate": gate}
+    assert (tmp_path / "model_card.md").read_text() == render_markdown(saved)
+    assert "## Encoder gate (one grouped CV on 10 labeled units" in render_markdown(saved)
