@@ -15,9 +15,9 @@ Errors are measured on the shares a report states (among network units for prima
 orientation; the rate for a type): total variation distance (TVD) and mean absolute error
 (MAE). Coverage: for natural samples spread over the five folds, the 95% interval of each headline
 share (the lead-firm share, every primary share, a type's rate), built as the report builds it
-(``quantify.bootstrap_shares`` on the training folds: labeled documents and the sample resampled,
-widened by the estimator's held-out errors), is checked against the sample's true share; the
-coverage of the resampling alone is printed beside it.
+(``quantify.bootstrap_shares`` on the training folds: labeled documents and the sample resampled;
+``quantify.corrected_interval``: widened to the reach of the estimator's held-out errors), is
+checked against the sample's true share; the coverage of the resampling alone is printed beside it.
 
 The estimator with the lowest mean TVD (natural and shifted averaged) is selected per language
 and target and written to ``MODEL/quantification.json``; the report headlines it (raw counting,
@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from classifier.codebook import LABELS  # noqa: E402
 from classifier.quantify import (ESTIMATORS, SELECTION_FILE, TARGETS, FittedQuantifiers, bootstrap_shares,  # noqa: E402
-                                 fit_quantifier, flat_shares, labeled_posteriors, labels_of, posteriors, renormalised,
-                                 sample_at_prevalence, shares, target_classes, total_variation, uniform_prevalences)
+                                 corrected_interval, estimate_shares, fit_quantifier, flat_shares, labeled_posteriors,
+                                 labels_of, posteriors, renormalised, sample_at_prevalence, shares, target_classes,
+                                 total_variation, uniform_prevalences)
 
 def headline_keys(target: str) -> list[str]:
     """The shares whose intervals are checked: the lead-firm share, every primary share, a type's rate."""
@@ -97,20 +98,22 @@ def absolute_error(estimate: np.ndarray, truth: np.ndarray) -> float:
 
 def coverage(name: str, target: str, labeled, samples, args, held_out: bool = True) -> float:
     """Share of (sample, headline share) pairs whose truth lies in the report's 95% interval, built as the report
-    builds it (quantify.bootstrap_shares: labeled documents and the sample resampled; with ``held_out``, widened
-    by the estimator's held-out errors) from the training folds only."""
+    builds it from the training folds only: ``quantify.bootstrap_shares`` (labeled documents and the sample
+    resampled) and, with ``held_out``, ``quantify.corrected_interval``'s reach of the held-out errors."""
     hits, fitted = [], {}
     for fold, train, index in samples:
         if fold not in fitted:
             fitted[fold] = FittedQuantifiers(labeled.subset(train))
-        sample = labeled.subset(index)
-        draws = pd.DataFrame(bootstrap_shares(name, target, sample.predicted, np.arange(len(index)), fitted[fold].labeled,
-                                              args.replicates, args.seed, fitted[fold], held_out=held_out))
+        quantifiers, sample = fitted[fold], labeled.subset(index)
+        point = flat_shares(estimate_shares(name, target, sample.predicted, quantifiers.labeled, quantifiers))
+        draws = pd.DataFrame(bootstrap_shares(name, target, sample.predicted, np.arange(len(index)), quantifiers.labeled,
+                                              args.replicates, args.seed, quantifiers))
+        errors = pd.DataFrame(quantifiers.held_out_errors(name, target, args.seed) if held_out else [])
         truth = flat_shares(shares(target, prevalence(labels_of(sample.truth, target), len(target_classes(target)))))
         for key in headline_keys(target):
-            if key in draws and np.isfinite(truth[key]) and draws[key].notna().any():
-                low, high = np.nanpercentile(draws[key], [2.5, 97.5])
-                hits.append(bool(low - 1e-9 <= truth[key] <= high + 1e-9))
+            interval = corrected_interval(point[key], draws[key], errors[key] if key in errors else [])
+            if interval is not None and np.isfinite(truth[key]):
+                hits.append(bool(interval[0] - 1e-9 <= truth[key] <= interval[1] + 1e-9))
     return float(np.mean(hits)) if hits else float("nan")
 
 

@@ -303,7 +303,7 @@ def corpus_lang(documents: pd.DataFrame) -> str:
 def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, correction: Correction,
                      replicates: int, seed: int) -> list[str]:
     """Adds the benchmark-selected quantifier's estimates beside the raw ones; they lead where it beat raw counting."""
-    from .quantify import TARGETS, bootstrap_shares, corpus_posteriors, estimate_shares, flat_shares
+    from .quantify import TARGETS, corpus_posteriors, estimate_shares, flat_shares
 
     if not correction.selection:
         return [f"no quantification benchmark for language '{correction.lang}' beside the model "
@@ -315,23 +315,35 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
         if name == "CC":
             continue  # raw counting is what the benchmark found best: the raw figure is the headline
         point = flat_shares(estimate_shares(name, target, scored, correction.labeled, correction.fitted))
-        draws = pd.DataFrame(bootstrap_shares(
-            name, target, scored, units["group"].to_numpy(), correction.labeled,
-            min(replicates, CORRECTION_REPLICATES), seed, correction.fitted)) if replicates else pd.DataFrame()
         failed = sorted(key for key, value in point.items() if value != value)
         if failed:  # a quantifier that returns no number never takes the headline from the raw figure
             warnings.append(f"{name} gave no estimate of {', '.join(failed)} for language '{correction.lang}': "
                             "the raw figures are the headline there")
+        intervals = _corrected_intervals(name, target, point, scored, units, correction, replicates, seed)
         for key, value in point.items():
             if value != value:
                 continue
             family, category = key.split(".", 1)
-            ci = percentile_interval(value, draws[key]) if key in draws else None
-            if ci is None and value == value and replicates:
-                warnings.append(f"corrected {key}: the bootstrap interval does not contain the estimate; no interval given")
-            figures[family][category] = replace(figures[family][category], corrected=Estimate(float(value), ci),
+            if intervals.get(key) is None and replicates:
+                warnings.append(f"corrected {key}: no bootstrap draw gave a number; no interval given")
+            figures[family][category] = replace(figures[family][category],
+                                                corrected=Estimate(float(value), intervals.get(key)),
                                                 estimator=name, headline="corrected")
     return warnings
+
+
+def _corrected_intervals(name: str, target: str, point: dict, scored: pd.DataFrame, units: pd.DataFrame,
+                         correction: Correction, replicates: int, seed: int) -> dict:
+    """Per share, the bootstrap interval (corpus and labeled documents resampled) widened by held-out errors."""
+    from .quantify import bootstrap_shares, corrected_interval
+
+    if not replicates:
+        return {}
+    draws = pd.DataFrame(bootstrap_shares(name, target, scored, units["group"].to_numpy(), correction.labeled,
+                                          min(replicates, CORRECTION_REPLICATES), seed, correction.fitted))
+    errors = pd.DataFrame(correction.fitted.held_out_errors(name, target, seed))
+    return {key: corrected_interval(value, draws[key], errors[key] if key in errors else [], LEVEL)
+            for key, value in point.items() if key in draws}
 
 
 def corpus_estimates(name: str, units: pd.DataFrame, correction: Correction | None, replicates: int,

@@ -123,3 +123,39 @@ def test_pcc_bcts_learns_the_recalibration_from_the_labels_where_plain_pcc_canno
 def test_an_estimate_with_no_number_is_the_worst_share_error_not_a_perfect_one():
     assert total_variation(np.array([np.nan, np.nan, np.nan]), np.array([0.2, 0.5, 0.3])) == 1.0
     assert total_variation(np.array([0.2, 0.5, 0.3]), np.array([0.3, 0.5, 0.2])) == pytest.approx(0.1)
+
+
+def test_a_corrected_interval_reaches_as_far_as_the_held_out_errors_and_never_narrows_the_bootstrap():
+    from classifier.quantify import corrected_interval
+
+    narrow = np.linspace(0.29, 0.31, 200)  # the resampling alone: +-1 point
+    errors = np.r_[np.full(96, 0.05), np.full(4, -0.2)]  # held-out errors: 96% within 5 points
+    low, high = corrected_interval(0.3, narrow, errors, level=0.95)
+    assert low == pytest.approx(0.25) and high == pytest.approx(0.35)
+    wide = np.linspace(0.1, 0.5, 201)
+    assert corrected_interval(0.3, wide, errors, level=0.95) == pytest.approx((0.11, 0.49), abs=1e-9)
+    assert corrected_interval(0.3, narrow, [], level=0.95) == pytest.approx((0.2905, 0.3095), abs=1e-4)
+    assert corrected_interval(float("nan"), narrow, errors) is None and corrected_interval(0.3, [np.nan], errors) is None
+
+
+def test_held_out_errors_come_from_documents_the_estimator_was_not_fitted_on(monkeypatch):
+    from classifier import quantify
+
+    rng = np.random.default_rng(8)
+    units_ = labeled(rng, n=900)  # three units per document
+    seen = []
+
+    def memorising_fit(name, P, y):
+        fitted_rows = {tuple(row) for row in P}
+
+        def estimate(Q):
+            seen.append((np.mean([tuple(row) in fitted_rows for row in Q]), len(Q), len(P)))
+            return np.bincount(y, minlength=P.shape[1]) / len(y)
+        return estimate
+
+    monkeypatch.setattr(quantify, "fit_quantifier", memorising_fit)
+    errors = quantify.FittedQuantifiers(units_).held_out_errors("PACC", "orientation", seed=1)
+    assert len(errors) == quantify.HELD_OUT_SPLITS and len(seen) == quantify.HELD_OUT_SPLITS
+    assert all(overlap == 0 and (held + fitted) == 900 and held % 3 == 0 for overlap, held, fitted in seen)
+    assert 0.15 < np.mean([held / 900 for _, held, _ in seen]) < 0.25
+    assert any(abs(e["orientation_share_of_network.lead_firm"]) > 0 for e in errors)
