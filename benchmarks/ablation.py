@@ -4,9 +4,11 @@
 
 Every variant is the default config (configs/train.toml) with a few parameters changed; all are
 cross-validated on the same grouped folds (the folds of ``classifier.evaluate.grouped_folds``), so
-differences are the variants', not the folds'. ``no_new_labels`` drops the round-4 labels from
-every training fold but is scored on the same test units. Prints a table of macro-F1 per language
-and writes every metric to --out.
+differences are the variants', not the folds'. ``no_new_labels`` drops the labels of rounds 4
+and 5 (the units the annotation loop chose) from every training fold but is scored on the same
+test units. Prints a table of macro-F1 per language and writes every metric to --out (a file
+measured on another number of labeled units is started afresh); ``--update-card`` also puts the
+table into the default model's card after each variant.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sklearn.base import BaseEstimator, clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.evaluate import cross_validate  # noqa: E402
+from classifier.model_card import refresh_benchmark  # noqa: E402
 from classifier.training import build_model, load_units, read_config  # noqa: E402
 
 VARIANTS = {
@@ -36,20 +39,21 @@ VARIANTS = {
     "embedding_x0.5": ("the sentence block weighted 0.5", {"model": {"embedding_weight": 0.5}}),
     "no_lexicon": ("without the cue lexicon block", {"features": {"lexicon_weight": 0.0}}),
     "no_class_weight": ("unweighted classes", {"types": {"class_weight": None}, "orientation": {"class_weight": None}}),
-    "no_new_labels": ("the default config trained without the round-4 labels (scored on the same test units)", {}),
+    "no_new_labels": ("the default config trained without the labels of rounds 4-5, chosen by the annotation loop "
+                      "(scored on the same test units)", {}),
 }
-WITHOUT_ROUND = {"no_new_labels": "4"}
+WITHOUT_ROUNDS = {"no_new_labels": ("4", "5")}
 
 
-class WithoutRound(BaseEstimator):
-    """Fits ``model`` on the training units of every round but one; predicts as ``model``."""
+class WithoutRounds(BaseEstimator):
+    """Fits ``model`` on the training units of every round but the excluded ones; predicts as ``model``."""
 
-    def __init__(self, model=None, excluded_round="4"):
+    def __init__(self, model=None, excluded_rounds=("4", "5")):
         self.model = model
-        self.excluded_round = excluded_round
+        self.excluded_rounds = excluded_rounds
 
     def fit(self, X, y):
-        keep = (y["round"].astype(str) != self.excluded_round).to_numpy()
+        keep = (~y["round"].astype(str).isin(self.excluded_rounds)).to_numpy()
         self.model_ = clone(self.model).fit([t for t, k in zip(X, keep) if k], y[keep].reset_index(drop=True))
         return self
 
@@ -87,11 +91,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/ablation.json"))
     parser.add_argument("--card", type=Path, help="take the default row from this model card's cross-validation "
                         "(it must have been trained on the same labeled units) instead of running it again")
+    parser.add_argument("--model", type=Path, default=Path("models/default"))
+    parser.add_argument("--update-card", action="store_true",
+                        help="also put the table into the card of --model (trained on the same labeled units)")
     args = parser.parse_args()
     base = read_config(args.config)
     units = load_units(base)
     settings = base["evaluation"]
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if args.update_card:
+        trained_on = json.loads((args.model / "model_card.json").read_text())["label_counts"]["all"]["units"]
+        if trained_on != len(units):
+            raise SystemExit(f"{args.model}: its card was trained on {trained_on} units, not the {len(units)} labeled now")
+    if results.get("labeled_units") != len(units):  # rows measured on other labels are not comparable
+        results = {}
     results["labeled_units"] = len(units)
     if args.card:
         results["default"] = default_from_card(json.loads(args.card.read_text()), len(units))
@@ -101,8 +114,8 @@ def main() -> None:
         description, overrides = VARIANTS[name]
         started = time.perf_counter()
         model = build_model(configured(base, overrides))
-        if name in WITHOUT_ROUND:
-            model = WithoutRound(model, WITHOUT_ROUND[name])
+        if name in WITHOUT_ROUNDS:
+            model = WithoutRounds(model, WITHOUT_ROUNDS[name])
         evaluation = cross_validate(model, units, n_splits=settings["n_splits"], seed=settings["seed"], baselines={})
         metrics = evaluation["metrics"]["model"]
         results[name] = {"description": description, "overrides": overrides,
@@ -111,6 +124,8 @@ def main() -> None:
                                          for s in ("lang=en", "lang=zh")) + f"  ({results[name]['seconds']}s)", flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n")
+        if args.update_card:
+            refresh_benchmark(args.model, "ablation", results)
 
 
 if __name__ == "__main__":
