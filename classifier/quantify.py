@@ -397,13 +397,15 @@ def bootstrap_shares(name: str, target: str, corpus: pd.DataFrame, corpus_groups
             for quantify in fitted.replicates(name, target, replicates, seed)]
 
 
-def corrected_interval(point: float, draws: np.ndarray, errors: np.ndarray, level: float = 0.95) -> tuple | None:
+def corrected_interval(point: float, draws: np.ndarray, errors: np.ndarray, level: float = 0.95,
+                       bounds: tuple[float, float] = (0.0, 1.0)) -> tuple | None:
     """The interval of a corrected share: the bootstrap's percentile interval, widened where needed to reach
     ``point`` +- the ``level`` quantile of the estimator's held-out errors (:meth:`FittedQuantifiers.held_out_errors`).
 
     Resampling alone misses that the classifier reads new documents differently from the labeled ones: on the
     benchmark's held-out samples its intervals held the Chinese shares' truth in 15-60% of cases. The held-out
-    errors carry that; where the bootstrap is already wider, it stands.
+    errors carry that; where the bootstrap is already wider, it stands. The interval stays within ``bounds``
+    (a share's; a difference of shares has (-1, 1)).
     """
     draws, errors = np.asarray(draws, float), np.asarray(errors, float)
     draws, errors = draws[np.isfinite(draws)], np.abs(errors[np.isfinite(errors)])
@@ -412,7 +414,7 @@ def corrected_interval(point: float, draws: np.ndarray, errors: np.ndarray, leve
     alpha = (1 - level) / 2
     low, high = np.quantile(draws, [alpha, 1 - alpha])
     reach = float(np.quantile(errors, level)) if len(errors) else 0.0
-    return float(min(low, point - reach)), float(max(high, point + reach))
+    return float(max(bounds[0], min(low, point - reach))), float(min(bounds[1], max(high, point + reach)))
 
 
 def corpus_posteriors(units: pd.DataFrame) -> pd.DataFrame:

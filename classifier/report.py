@@ -342,7 +342,8 @@ def _corrected_intervals(name: str, target: str, point: dict, scored: pd.DataFra
     draws = pd.DataFrame(bootstrap_shares(name, target, scored, units["group"].to_numpy(), correction.labeled,
                                           min(replicates, CORRECTION_REPLICATES), seed, correction.fitted))
     errors = pd.DataFrame(correction.fitted.held_out_errors(name, target, seed))
-    return {key: corrected_interval(value, draws[key], errors[key] if key in errors else [], LEVEL)
+    return {key: corrected_interval(value, draws[key], errors[key] if key in errors else [], LEVEL,
+                                    bounds=(-1.0, 1.0) if key.startswith(GAP_FAMILY) else (0.0, 1.0))
             for key, value in point.items() if key in draws}
 
 

@@ -159,3 +159,11 @@ def test_held_out_errors_come_from_documents_the_estimator_was_not_fitted_on(mon
     assert all(overlap == 0 and (held + fitted) == 900 and held % 3 == 0 for overlap, held, fitted in seen)
     assert 0.15 < np.mean([held / 900 for _, held, _ in seen]) < 0.25
     assert any(abs(e["orientation_share_of_network.lead_firm"]) > 0 for e in errors)
+
+
+def test_a_widened_interval_stays_within_what_a_share_or_a_difference_can_be():
+    from classifier.quantify import corrected_interval
+
+    errors = np.full(50, 0.3)
+    assert corrected_interval(0.1, np.linspace(0.05, 0.15, 50), errors) == pytest.approx((0.0, 0.4))
+    assert corrected_interval(-0.9, np.linspace(-0.95, -0.85, 50), errors, bounds=(-1, 1)) == pytest.approx((-1.0, -0.6))
