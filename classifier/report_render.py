@@ -5,6 +5,8 @@ for people (HTML, terminal) and kept at full precision in shares.json.
 """
 from __future__ import annotations
 
+import contextlib
+
 import base64
 import html
 import io
@@ -207,12 +209,21 @@ def chart_font(say: Callable[[str], None]) -> str | None:
     """A CJK-capable font for matplotlib, or None with a warning (Chinese labels would draw as boxes)."""
     from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    found = next((name for name in CJK_FONTS if name in installed), None)
+    found = _installed_cjk_font(font_manager.fontManager)
+    if found is None:  # matplotlib caches its font list: a font installed after its first run is missing from it
+        for path in font_manager.findSystemFonts():
+            with contextlib.suppress(Exception):  # an unreadable font file is simply not a candidate
+                font_manager.fontManager.addfont(path)
+        found = _installed_cjk_font(font_manager.fontManager)
     if found is None:
         say(f"warning: no CJK font found for the charts, Chinese labels will show as boxes "
             f"(install the Debian package {CJK_PACKAGES})")
     return found
+
+
+def _installed_cjk_font(manager) -> str | None:
+    installed = {font.name for font in manager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
 
 
 def _pyplot(say):

@@ -221,6 +221,21 @@ def test_charts_draw_chinese_labels_with_a_cjk_font(tmp_path, recwarn):
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 
+def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found(monkeypatch):
+    """matplotlib keeps its font list in a cache; fonts-noto-cjk installed later was reported missing for good."""
+    import shutil
+
+    from matplotlib import font_manager
+
+    if not shutil.which("fc-list") or not any("CJK" in path or "wqy" in path.lower()
+                                              for path in font_manager.findSystemFonts()):
+        pytest.skip("no CJK font installed (Debian fonts-noto-cjk)")
+    stale = [font for font in font_manager.fontManager.ttflist if font.name not in report_render.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    said = []
+    assert report_render.chart_font(said.append) in report_render.CJK_FONTS and not said
+
+
 def test_a_missing_cjk_font_is_said_on_stderr(monkeypatch):
     monkeypatch.setattr(report_render, "CJK_FONTS", ["No Such Font"])
     said = []
