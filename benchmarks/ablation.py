@@ -4,8 +4,8 @@
 
 Every variant is the default config (configs/train.toml) with a few parameters changed; all are
 cross-validated on the same grouped folds (the folds of ``classifier.evaluate.grouped_folds``), so
-differences are the variants', not the folds'. ``no_new_labels`` drops the labels of rounds 4
-and 5 (the units the annotation loop chose) from every training fold but is scored on the same
+differences are the variants', not the folds'. ``no_new_labels`` drops the labels of the rounds
+the annotation loop chose (``LOOP_ROUNDS``) from every training fold but is scored on the same
 test units. Prints a table of macro-F1 per language and writes every metric to --out (a file
 measured on another number of labeled units is started afresh); ``--update-card`` also puts the
 table into the default model's card after each variant.
@@ -26,6 +26,7 @@ from classifier.evaluate import cross_validate  # noqa: E402
 from classifier.model_card import refresh_benchmark  # noqa: E402
 from classifier.training import build_model, load_units, read_config  # noqa: E402
 
+LOOP_ROUNDS = ("4", "5", "6")  # the labeling rounds chosen by `classifier annotate suggest`
 VARIANTS = {
     # name: (what changes, config overrides {table: {key: value}})
     "earlier_design": ("orientation on all units, plain argmax, no embeddings",
@@ -39,16 +40,16 @@ VARIANTS = {
     "embedding_x0.5": ("the sentence block weighted 0.5", {"model": {"embedding_weight": 0.5}}),
     "no_lexicon": ("without the cue lexicon block", {"features": {"lexicon_weight": 0.0}}),
     "no_class_weight": ("unweighted classes", {"types": {"class_weight": None}, "orientation": {"class_weight": None}}),
-    "no_new_labels": ("the default config trained without the labels of rounds 4-5, chosen by the annotation loop "
-                      "(scored on the same test units)", {}),
+    "no_new_labels": (f"the default config trained without the labels of rounds {', '.join(LOOP_ROUNDS)}, chosen by "
+                      "the annotation loop (scored on the same test units)", {}),
 }
-WITHOUT_ROUNDS = {"no_new_labels": ("4", "5")}
+WITHOUT_ROUNDS = {"no_new_labels": LOOP_ROUNDS}
 
 
 class WithoutRounds(BaseEstimator):
     """Fits ``model`` on the training units of every round but the excluded ones; predicts as ``model``."""
 
-    def __init__(self, model=None, excluded_rounds=("4", "5")):
+    def __init__(self, model=None, excluded_rounds=LOOP_ROUNDS):
         self.model = model
         self.excluded_rounds = excluded_rounds
 
