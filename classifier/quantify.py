@@ -136,6 +136,9 @@ class Posteriors(ClassifierMixin, BaseEstimator):
         return np.asarray(X, float).argmax(axis=1)
 
 
+KDEY_BANDWIDTH = 0.1  # of KDEy-ML's Gaussian kernels on the posteriors
+
+
 def _quapy_method(name: str, n_classes: int, P: np.ndarray, y: np.ndarray):
     from quapy.method._kdey import KDEyML
     from quapy.method.aggregative import ACC, CC, EMQ, PACC, PCC
@@ -156,7 +159,7 @@ def _quapy_method(name: str, n_classes: int, P: np.ndarray, y: np.ndarray):
         emq = EMQ(**common, val_split=(P, y), exact_train_prev=False, calib="bcts", on_calib_error="backup")
         return emq if name == "EMQ-BCTS" else _RecalibratedPCC(emq)
     if name == "KDEy-ML":
-        return KDEyML(**common, val_split=None, bandwidth=0.1, random_state=0)
+        return KDEyML(**common, val_split=None, bandwidth=KDEY_BANDWIDTH, random_state=0)
     raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
 
 
@@ -266,12 +269,14 @@ def shares(target: str, prevalence: np.ndarray) -> dict[str, dict[str, float]]:
     """Report families from a target's prevalence vector."""
     classes = target_classes(target)
     p = dict(zip(classes, prevalence))
+    # network mass as the sum of its parts, not 1 - p(none): a part over a sum that holds it is never above 1
+    # (1 - 0.9 is 0.0999...98, and a share of 1.0000000000000002 falls outside any interval clipped to [0, 1])
     if target == "primary":
-        network = 1 - p[NONE]
+        network = sum(p[l] for l in LABELS)
         return {"primary_share_of_network": {l: p[l] / network if network > 0 else np.nan for l in LABELS},
                 "network_share": {"network": network}}
     if target == "orientation":
-        network = 1 - p[NONE]
+        network = sum(p[o] for o in ORIENTATIONS)
         share = {o: p[o] / network if network > 0 else np.nan for o in ORIENTATIONS}
         return {"orientation_share_of_network": share,
                 "orientation_gap": {"lead_firm - network": share["lead_firm"] - share["network"]}}
@@ -367,6 +372,14 @@ class FittedQuantifiers:
             self._fitted[key] = [self._fit_on(name, target, np.arange(len(self.labeled)))] if seed is None else []
         return self._fitted[key]
 
+    def labeled_data(self, target: str) -> tuple[np.ndarray, np.ndarray]:
+        """The labeled units' posteriors and classes for a target."""
+        return self._data(target)
+
+    def labeled_resample(self, seed: int, k: int) -> np.ndarray:
+        """The labeled rows of the k-th bootstrap resample for a seed (those ``replicates`` are fitted on)."""
+        return self._resample(seed, k)
+
     def _data(self, target: str) -> tuple[np.ndarray, np.ndarray]:
         """The labeled units' posteriors and classes for a target, computed once."""
         if target not in self._targets:
@@ -393,8 +406,61 @@ def bootstrap_shares(name: str, target: str, corpus: pd.DataFrame, corpus_groups
     rng = np.random.default_rng([seed, CORPUS_STREAM])
     corpus_members = group_members(corpus_groups)
     corpus_p = posteriors(corpus, target)  # once: selecting rows of a wide frame per replicate was the slow part
+    if name == "KDEy-ML":
+        kdey = KernelKDEy(corpus_p, *fitted.labeled_data(target))
+        return [flat_shares(shares(target, kdey.quantify(fitted.labeled_resample(seed, k),
+                                                         resample_groups(corpus_members, rng))))
+                for k in range(replicates)]
     return [flat_shares(shares(target, quantify(corpus_p[resample_groups(corpus_members, rng)])))
             for quantify in fitted.replicates(name, target, replicates, seed)]
+
+
+class KernelKDEy:
+    """KDEy-ML's bootstrap replicates on one corpus, with the kernels between the corpus's posteriors and the
+    labeled posteriors computed once.
+
+    QuaPy's KDEyML fits a Gaussian KDE per class and evaluates it on every posterior of the sample: for one
+    replicate on the OECD records that is over a second, and a report needs hundreds. A KDE fitted on a
+    resample of the labeled units is the kernel sum over the original units, each weighted by how often it
+    was drawn, so every replicate's class densities are one matrix product here; the likelihood is then
+    maximised by QuaPy's own optimiser, as ``KDEyML.aggregate`` does. The results equal QuaPy's.
+    """
+
+    EPSILON = 1e-12  # as KDEyML.aggregate
+
+    def __init__(self, corpus_p: np.ndarray, P: np.ndarray, y: np.ndarray, bandwidth: float = KDEY_BANDWIDTH):
+        self.corpus_p, self.n_classes = np.asarray(corpus_p, float), P.shape[1]
+        self.kernels = gaussian_kernels(self.corpus_p, np.asarray(P, float), bandwidth)  # (corpus, labeled)
+        self.onehot = np.eye(self.n_classes)[y]  # (labeled, classes)
+
+    def quantify(self, labeled_rows: np.ndarray, corpus_rows: np.ndarray) -> np.ndarray:
+        from quapy.functional import optim_minimize
+
+        drawn = np.bincount(labeled_rows, minlength=len(self.onehot))[:, None] * self.onehot
+        per_class = drawn.sum(axis=0)
+        if not len(corpus_rows):
+            return np.full(self.n_classes, np.nan)
+        if (per_class > 0).sum() < 2:  # as fit_quantifier: nothing to learn a correction from
+            return np.bincount(self.corpus_p[corpus_rows].argmax(axis=1), minlength=self.n_classes) / len(corpus_rows)
+        densities = (self.kernels @ (drawn / np.maximum(per_class, 1)))[corpus_rows]  # an absent class: density 0
+
+        def neg_loglikelihood(prevalence):
+            return -np.sum(np.log(densities @ prevalence + self.EPSILON))
+
+        estimate = np.asarray(optim_minimize(neg_loglikelihood, self.n_classes), float)
+        return estimate / estimate.sum() if estimate.sum() > 0 else estimate
+
+
+def gaussian_kernels(X: np.ndarray, P: np.ndarray, bandwidth: float, chunk: int = 4096) -> np.ndarray:
+    """The normalised Gaussian kernel of every row of X against every row of P (scikit-learn's KernelDensity's)."""
+    norm = (2 * np.pi * bandwidth ** 2) ** (-P.shape[1] / 2)
+    p_sq = (P ** 2).sum(axis=1)
+    out = np.empty((len(X), len(P)))
+    for start in range(0, len(X), chunk):
+        x = X[start:start + chunk]
+        distance = np.maximum((x ** 2).sum(axis=1)[:, None] + p_sq[None, :] - 2 * x @ P.T, 0)
+        out[start:start + chunk] = norm * np.exp(-distance / (2 * bandwidth ** 2))
+    return out
 
 
 def corrected_interval(point: float, draws: np.ndarray, errors: np.ndarray, level: float = 0.95,

@@ -167,3 +167,30 @@ def test_a_widened_interval_stays_within_what_a_share_or_a_difference_can_be():
     errors = np.full(50, 0.3)
     assert corrected_interval(0.1, np.linspace(0.05, 0.15, 50), errors) == pytest.approx((0.0, 0.4))
     assert corrected_interval(-0.9, np.linspace(-0.95, -0.85, 50), errors, bounds=(-1, 1)) == pytest.approx((-1.0, -0.6))
+
+
+def test_kdey_bootstrap_from_cached_kernels_equals_quapy_refitted_per_replicate(world):
+    """The report's KDEy-ML replicates reuse one kernel matrix; each must be what QuaPy's KDEyML, fitted on that
+    replicate's labeled resample and applied to its corpus resample, returns."""
+    from classifier.quantify import CORPUS_STREAM, FittedQuantifiers, group_members, resample_groups
+    labeled_units, corpus, _ = world
+    corpus = corpus.iloc[:400].reset_index(drop=True)
+    groups = np.arange(len(corpus)) // 4
+    fast = bootstrap_shares("KDEy-ML", "orientation", corpus, groups, labeled_units, 4, seed=3)
+    fitted = FittedQuantifiers(labeled_units)
+    rng = np.random.default_rng([3, CORPUS_STREAM])  # the stream bootstrap_shares draws the corpus from
+    members, P = group_members(groups), posteriors(corpus, "orientation")
+    for k, quantify in enumerate(fitted.replicates("KDEy-ML", "orientation", 4, seed=3)):
+        slow = quantify(P[resample_groups(members, rng)])
+        got = np.array([fast[k][f"orientation_share_of_network.{o}"] for o in ("lead_firm", "network", "neutral")])
+        assert np.allclose(got, renormalised(slow, "orientation"), atol=1e-6)
+    assert len({round(d["orientation_share_of_network.lead_firm"], 6) for d in fast}) > 1  # replicates differ
+
+
+def test_shares_among_network_units_never_leave_zero_to_one():
+    """1 - 0.9 is 0.0999...98 in floating point: a lone network class's share came out at 1.0000000000000002,
+    outside its own interval clipped to [0, 1], and the real-corpora report stopped."""
+    from classifier.quantify import shares
+    orientation = shares("orientation", np.array([0.9, 0.0, 0.1, 0.0]))["orientation_share_of_network"]
+    primary = shares("primary", np.array([0.0, 0.1, 0.0, 0.0, 0.9]))["primary_share_of_network"]
+    assert orientation["network"] == 1.0 and primary["knowledge"] == 1.0
