@@ -9,7 +9,11 @@ folds and estimates samples drawn from the fifth:
 
 * natural: samples at the held-out fold's own prevalence;
 * shifted: samples at prevalences drawn uniformly from the simplex (the artificial-prevalence
-  protocol of QuaPy), so a method that only works near the training prevalence shows it.
+  protocol of QuaPy), so a method that only works near the training prevalence shows it;
+* corpus: samples at the prevalence of the language's randomly sampled labeled units (strata
+  ``random:*``), the estimate of the corpora's own mix: the labeled units as a whole are enriched
+  for network units (a fifth of the Chinese measures against about 4% of the random ones), so
+  neither of the others is the mix a report's correction meets.
 
 Errors are measured on the shares a report states (among network units for primary type and
 orientation; the rate for a type): total variation distance (TVD) and mean absolute error
@@ -19,9 +23,12 @@ share (the lead-firm share, every primary share, a type's rate), built as the re
 ``quantify.corrected_interval``: widened to the reach of the estimator's held-out errors), is
 checked against the sample's true share; the coverage of the resampling alone is printed beside it.
 
-The estimator with the lowest mean TVD (natural and shifted averaged) is selected per language
-and target and written to ``MODEL/quantification.json``; the report headlines it (raw counting,
-CC, when nothing beats it). Prints a table per language.
+The estimator with the lowest TVD at the corpus protocol (without random labels: natural and
+shifted averaged) is selected per language and target and written to
+``MODEL/quantification.json``; the report headlines it (raw counting, CC, when nothing beats it).
+Averaging natural and shifted, as this benchmark did before, chose estimators that are worst at
+the corpus protocol (KDEy-ML for the Chinese lead-firm share: 0.34-0.38 TVD there, PCC 0.09-0.13).
+Prints a table per language.
 """
 from __future__ import annotations
 
@@ -43,6 +50,9 @@ from classifier.quantify import (ESTIMATORS, SELECTION_FILE, TARGETS, FittedQuan
                                  labels_of, posteriors, renormalised, sample_at_prevalence, shares, target_classes,
                                  total_variation, uniform_prevalences)
 
+PROTOCOLS = ("natural", "shifted", "corpus")
+
+
 def headline_keys(target: str) -> list[str]:
     """The shares whose intervals are checked: the lead-firm share, every primary share, a type's rate."""
     if target == "orientation":
@@ -59,7 +69,10 @@ def prevalence(y: np.ndarray, n_classes: int) -> np.ndarray:
 def evaluate_target(labeled, target: str, args, rng) -> dict:
     P, y = posteriors(labeled.predicted, target), labels_of(labeled.truth, target)
     n_classes = P.shape[1]
-    errors = {name: {"natural": [], "shifted": []} for name in ESTIMATORS}
+    random_rows = labeled.random_rows()
+    corpus_like = prevalence(y[random_rows], n_classes) if len(random_rows) else None
+    errors = {name: {protocol: [] for protocol in PROTOCOLS if protocol != "corpus" or corpus_like is not None}
+              for name in ESTIMATORS}
     samples = []  # (fold, train index, sample index) for the coverage check, spread over the folds
     per_fold = max(1, -(-args.coverage_samples // 5))
     for fold, (train, test) in enumerate(GroupKFold(n_splits=5).split(P, y, labeled.groups)):
@@ -68,7 +81,10 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
         present = np.array([np.any(y[test] == c) for c in range(n_classes)])
         shifted = uniform_prevalences(n_classes, args.samples, rng) * present
         shifted = shifted / shifted.sum(axis=1, keepdims=True)
-        for protocol, prevalences in (("natural", [natural] * args.samples), ("shifted", shifted)):
+        protocols = {"natural": [natural] * args.samples, "shifted": shifted}
+        if corpus_like is not None:
+            protocols["corpus"] = [at_present(corpus_like, present)] * args.samples
+        for protocol, prevalences in protocols.items():
             for p in prevalences:
                 index = test[sample_at_prevalence(y[test], p, args.size, rng)]
                 truth = renormalised(prevalence(y[index], n_classes), target)
@@ -81,13 +97,27 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
                     samples.append((fold, train, index))
     table = {name: {protocol: {"tvd": float(np.mean([e[0] for e in runs])), "mae": float(np.mean([e[1] for e in runs])),
                                "samples": len(runs)} for protocol, runs in by.items()} for name, by in errors.items()}
-    score = {name: (t["natural"]["tvd"] + t["shifted"]["tvd"]) / 2 for name, t in table.items()}
+    score = {name: selection_score(t) for name, t in table.items()}
     selected = min(score, key=score.get)
     table["selected"] = selected
     table["coverage"] = {name: coverage(name, target, labeled, samples, args) for name in dict.fromkeys(["CC", selected])}
     table["coverage_resampling_only"] = {name: coverage(name, target, labeled, samples, args, held_out=False)
                                          for name in dict.fromkeys(["CC", selected])}
     return table
+
+
+def at_present(p: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """A prevalence restricted to the classes a held-out fold has (a sample cannot draw an absent class)."""
+    p = p * present
+    return p / p.sum() if p.sum() > 0 else present / present.sum()
+
+
+def selection_score(table: dict) -> float:
+    """What an estimator is chosen by: its error at the corpus-like prevalence, the mix a report's correction
+    meets (the randomly sampled labels' own); without random labels, the mean of natural and shifted."""
+    if "corpus" in table:
+        return table["corpus"]["tvd"]
+    return (table["natural"]["tvd"] + table["shifted"]["tvd"]) / 2
 
 
 def absolute_error(estimate: np.ndarray, truth: np.ndarray) -> float:
@@ -135,12 +165,12 @@ def main() -> None:
     results = {"protocol": {k: v for k, v in vars(args).items() if k != "model"}, "languages": {}}
     for lang, units in sorted(labeled.items()):
         results["languages"][lang] = {"unit": units.unit, "labeled_units": len(units), "targets": {}}
-        print(f"\n{lang} ({units.unit}, {len(units)} labeled units): mean TVD natural / shifted; 95% coverage",
+        print(f"\n{lang} ({units.unit}, {len(units)} labeled units): mean TVD natural / shifted / corpus; 95% coverage",
               file=sys.stderr)
         for target in args.targets.split(","):
             table = evaluate_target(units, target, args, rng)
             results["languages"][lang]["targets"][target] = table
-            row = "  ".join(f"{n} {table[n]['natural']['tvd']:.3f}/{table[n]['shifted']['tvd']:.3f}" for n in ESTIMATORS)
+            row = "  ".join(f"{n} " + "/".join(f"{r['tvd']:.3f}" for r in table[n].values()) for n in ESTIMATORS)
             cover = ", ".join(f"{n} {c:.2f} ({table['coverage_resampling_only'][n]:.2f} resampling only)"
                               for n, c in table["coverage"].items())
             print(f"{lang} {target:18s} {row}  -> {table['selected']} (coverage {cover})", flush=True)

@@ -212,11 +212,20 @@ class LabeledPosteriors:
     lang: str
     unit: str  # the unit those labels are at ("documents" or "measures")
     predicted: pd.DataFrame  # p_* columns, types, primary, orientation
-    truth: pd.DataFrame  # types, primary, orientation
+    truth: pd.DataFrame  # types, primary, orientation (and sampling: the stratum each unit was drawn from)
     groups: np.ndarray  # the document of each unit
 
     def __len__(self) -> int:
         return len(self.truth)
+
+    def random_rows(self) -> np.ndarray:
+        """The units sampled at random from their corpus (not enriched, not chosen by the annotation loop):
+        their class mix is the estimate of a corpus's own, the prevalence a report's correction meets."""
+        from .annotate.suggest import RANDOM_STRATUM
+
+        if "sampling" not in self.truth:
+            return np.array([], int)
+        return np.flatnonzero(self.truth["sampling"].astype(str).str.startswith(RANDOM_STRATUM).to_numpy())
 
     def subset(self, index: np.ndarray) -> "LabeledPosteriors":
         return LabeledPosteriors(self.lang, self.unit, self.predicted.iloc[index].reset_index(drop=True),
@@ -244,8 +253,9 @@ def labeled_posteriors(model_dir: Path) -> dict[str, LabeledPosteriors]:
         part = part.reset_index(drop=True)
         pred = part[[c for c in part.columns if c.startswith("p_")]].assign(
             types=part["types_pred"], primary=part["primary_pred"], orientation=part["orientation_pred"])
-        result[lang] = LabeledPosteriors(lang, units.get(lang, "documents"), pred,
-                                         part[["types", "primary", "orientation"]], part["group"].to_numpy())
+        truth_columns = ["types", "primary", "orientation"] + (["sampling"] if "sampling" in part else [])
+        result[lang] = LabeledPosteriors(lang, units.get(lang, "documents"), pred, part[truth_columns],
+                                         part["group"].to_numpy())
     return result
 
 

@@ -458,8 +458,9 @@ def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
         "the mean of calibrated probabilities) that learn the classifier's errors and calibration from its grouped "
         "cross-validated predictions on the labeled units of the corpus's language. They apply only at the unit those labels are at "
         "(Chinese: measures; English: programme records). For each language and target the estimator is the one "
-        "benchmarks/bench_quantify.py found closest to the truth on held-out labeled folds, at natural and shifted "
-        f"prevalences; where raw counting won, the raw figure leads. This run: {how}.",
+        "benchmarks/bench_quantify.py found closest to the truth on held-out labeled folds at the class mix of the "
+        "randomly sampled labels (the corpora's own, not the enriched labeled set's); where raw counting won, the raw "
+        f"figure leads. This run: {how}.",
         f"{LEVEL:.0%} intervals are percentile bootstrap intervals that resample documents (all measures of a document "
         f"move together), {replicates:,} replicates for raw figures; corrected figures resample the labeled documents "
         f"behind the correction too ({min(replicates, CORRECTION_REPLICATES):,} replicates), so a correction learned from "

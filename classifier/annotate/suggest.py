@@ -169,11 +169,14 @@ def random_stratum(units: pd.DataFrame, n: int, seed: int, sme_pool: bool) -> pd
     return pool.sample(min(n, len(pool)), random_state=seed)
 
 
+RANDOM_STRATUM = "random:"  # the prefix of every stratum sampled at random from a corpus (its prevalence is the corpus's)
+
+
 def random_sampling_name(unit_id: str, other: bool) -> str:
     """The stratum names of rounds 1-3: random:cn / random:sme / random:other (recorded for reweighting)."""
     if other:
-        return "random:other"
-    return "random:sme" if unit_id.startswith("stip:") else "random:cn"
+        return f"{RANDOM_STRATUM}other"
+    return f"{RANDOM_STRATUM}sme" if unit_id.startswith("stip:") else f"{RANDOM_STRATUM}cn"
 
 
 # ---------------------------------------------------------------- batch files

@@ -1,0 +1,54 @@
+"""The class mix a correction is validated at: the randomly sampled labels', not the enriched labeled set's."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from classifier.quantify import labeled_posteriors
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_oof(directory: Path, sampling: list[str] | None) -> None:
+    n = len(sampling or ["x"] * 4)
+    ids = [f"u{i}" for i in range(n)]
+    predicted = pd.DataFrame({"types": ["knowledge"] * n, "primary": ["knowledge"] * n, "orientation": ["network"] * n,
+                              **{f"p_{c}": [0.25] * n for c in ("production", "knowledge", "partnership", "cluster")},
+                              **{f"p_{o}": [1 / 3] * n for o in ("lead_firm", "network", "neutral")},
+                              "unit_id": ids})
+    truth = pd.DataFrame({"unit_id": ids, "corpus": "cn", "lang": "zh", "group": [f"d{i // 2}" for i in range(n)],
+                          "primary": "none", "orientation": "neutral", "types": "none"})
+    if sampling is not None:
+        truth["sampling"] = sampling
+    predicted.to_csv(directory / "oof_predictions.csv", index=False)
+    truth.to_csv(directory / "oof_truth.csv", index=False)
+
+
+def test_random_rows_are_the_units_sampled_at_random(tmp_path):
+    write_oof(tmp_path, ["random:cn", "enriched:cn", "suggest:rare+uncertainty", "random:other"])
+    labeled = labeled_posteriors(tmp_path)["zh"]
+    assert labeled.random_rows().tolist() == [0, 3]
+    assert labeled.subset(np.array([3, 1])).random_rows().tolist() == [0]
+
+
+def test_labels_without_strata_have_no_random_rows(tmp_path):
+    write_oof(tmp_path, None)
+    assert labeled_posteriors(tmp_path)["zh"].random_rows().tolist() == []
+
+
+def bench_quantify():
+    spec = importlib.util.spec_from_file_location("bench_quantify", ROOT / "benchmarks" / "bench_quantify.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_estimator_is_chosen_at_the_corpus_mix_when_there_is_one():
+    bench = bench_quantify()
+    good_on_average = {"natural": {"tvd": 0.05}, "shifted": {"tvd": 0.10}, "corpus": {"tvd": 0.30}}
+    good_at_corpus = {"natural": {"tvd": 0.06}, "shifted": {"tvd": 0.30}, "corpus": {"tvd": 0.10}}
+    assert bench.selection_score(good_at_corpus) < bench.selection_score(good_on_average)
+    del good_on_average["corpus"], good_at_corpus["corpus"]  # no random labels: natural and shifted averaged
+    assert bench.selection_score(good_on_average) < bench.selection_score(good_at_corpus)
+    assert np.allclose(bench.at_present(np.array([0.5, 0.3, 0.2]), np.array([True, False, True])), [5 / 7, 0, 2 / 7])
