@@ -17,11 +17,12 @@ folds and estimates samples drawn from the fifth:
 
 Errors are measured on the shares a report states (among network units for primary type and
 orientation; the rate for a type): total variation distance (TVD) and mean absolute error
-(MAE). Coverage: for natural samples spread over the five folds, the 95% interval of each headline
-share (the lead-firm share, every primary share, a type's rate), built as the report builds it
-(``quantify.bootstrap_shares`` on the training folds: labeled documents and the sample resampled;
-``quantify.corrected_interval``: widened to the reach of the estimator's held-out errors), is
-checked against the sample's true share; the coverage of the resampling alone is printed beside it.
+(MAE). Coverage: for corpus-mix samples (natural without random labels) spread over the five
+folds, the 95% interval of each headline share (the lead-firm share, every primary share, a
+type's rate), built as the report builds it (``quantify.bootstrap_shares`` on the training folds:
+labeled documents and the sample resampled; ``quantify.corrected_interval``: widened to the reach
+of the estimator's held-out errors, themselves measured at the corpus mix), is checked against
+the sample's true share; the coverage of the resampling alone is printed beside it.
 
 The estimator with the lowest TVD at the corpus protocol (without random labels: natural and
 shifted averaged) is selected per language and target and written to
@@ -45,10 +46,10 @@ from sklearn.model_selection import GroupKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from classifier.codebook import LABELS  # noqa: E402
-from classifier.quantify import (ESTIMATORS, SELECTION_FILE, TARGETS, FittedQuantifiers, bootstrap_shares,  # noqa: E402
-                                 corrected_interval, estimate_shares, fit_quantifier, flat_shares, labeled_posteriors,
-                                 labels_of, posteriors, renormalised, sample_at_prevalence, shares, target_classes,
-                                 total_variation, uniform_prevalences)
+from classifier.quantify import (ESTIMATORS, SELECTION_FILE, TARGETS, FittedQuantifiers, at_present,  # noqa: E402
+                                 bootstrap_shares, corrected_interval, estimate_shares, fit_quantifier, flat_shares,
+                                 labeled_posteriors, labels_of, posteriors, renormalised, sample_at_prevalence, shares,
+                                 target_classes, total_variation, uniform_prevalences)
 
 PROTOCOLS = ("natural", "shifted", "corpus")
 
@@ -74,6 +75,7 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
     errors = {name: {protocol: [] for protocol in PROTOCOLS if protocol != "corpus" or corpus_like is not None}
               for name in ESTIMATORS}
     samples = []  # (fold, train index, sample index) for the coverage check, spread over the folds
+    coverage_protocol = "corpus" if corpus_like is not None else "natural"  # intervals are used at the corpus mix
     per_fold = max(1, -(-args.coverage_samples // 5))
     for fold, (train, test) in enumerate(GroupKFold(n_splits=5).split(P, y, labeled.groups)):
         fitted = {name: fit_quantifier(name, P[train], y[train]) for name in ESTIMATORS}
@@ -93,7 +95,7 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
                 for name, quantify in fitted.items():
                     estimate = renormalised(quantify(P[index]), target)
                     errors[name][protocol].append((total_variation(estimate, truth), absolute_error(estimate, truth)))
-                if protocol == "natural" and sum(f == fold for f, _, _ in samples) < per_fold:
+                if protocol == coverage_protocol and sum(f == fold for f, _, _ in samples) < per_fold:
                     samples.append((fold, train, index))
     table = {name: {protocol: {"tvd": float(np.mean([e[0] for e in runs])), "mae": float(np.mean([e[1] for e in runs])),
                                "samples": len(runs)} for protocol, runs in by.items()} for name, by in errors.items()}
@@ -104,12 +106,6 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
     table["coverage_resampling_only"] = {name: coverage(name, target, labeled, samples, args, held_out=False)
                                          for name in dict.fromkeys(["CC", selected])}
     return table
-
-
-def at_present(p: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """A prevalence restricted to the classes a held-out fold has (a sample cannot draw an absent class)."""
-    p = p * present
-    return p / p.sum() if p.sum() > 0 else present / present.sum()
 
 
 def selection_score(table: dict) -> float:

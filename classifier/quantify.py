@@ -328,6 +328,7 @@ def resample_groups(members: list[np.ndarray], rng) -> np.ndarray:
 LABELED_STREAM, CORPUS_STREAM, HELD_OUT_STREAM = 1, 0, 2
 HELD_OUT_SPLITS = 40  # random document splits behind the held-out errors that widen corrected intervals
 HELD_OUT_SHARE = 0.2
+HELD_OUT_CORPUS_SAMPLE = 2000  # units drawn (with replacement) at the corpus mix from a held-out fifth
 
 
 class FittedQuantifiers:
@@ -367,11 +368,24 @@ class FittedQuantifiers:
             self._fitted[key] = [self._held_out_error(name, target, rng) for _ in range(splits)]
         return self._fitted[key]
 
+    def corpus_mix(self, target: str) -> np.ndarray | None:
+        """The class mix of the labels sampled at random (the corpora's own), or None without such labels."""
+        rows = self.labeled.random_rows()
+        if not len(rows):
+            return None
+        P, y = self._data(target)
+        return np.bincount(y[rows], minlength=P.shape[1]) / len(rows)
+
     def _held_out_error(self, name: str, target: str, rng) -> dict:
         held = rng.random(len(self._members)) < HELD_OUT_SHARE
         fit_rows, test_rows = (np.concatenate([m for m, h in zip(self._members, held) if h == side] or [np.array([], int)])
                                for side in (False, True))
         P, y = self._data(target)
+        mix = self.corpus_mix(target)
+        if mix is not None and len(test_rows):  # the errors a correction makes at the corpora's mix, not the labeled set's
+            present = np.bincount(y[test_rows], minlength=len(mix)) > 0
+            test_rows = test_rows[sample_at_prevalence(y[test_rows], at_present(mix, present),
+                                                       max(len(test_rows), HELD_OUT_CORPUS_SAMPLE), rng)]
         estimate = flat_shares(shares(target, self._fit_on(name, target, fit_rows)(P[test_rows])))
         truth = flat_shares(shares(target, np.bincount(y[test_rows], minlength=P.shape[1]) / max(len(test_rows), 1)))
         return {k: estimate[k] - truth[k] for k in estimate}
@@ -510,6 +524,12 @@ def sample_at_prevalence(y: np.ndarray, prevalence: np.ndarray, size: int, rng) 
     counts = rng.multinomial(size, prevalence)
     index = [rng.choice(np.flatnonzero(y == c), k) for c, k in enumerate(counts) if k]
     return np.concatenate(index) if index else np.array([], int)
+
+
+def at_present(p: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """A prevalence restricted to the classes a set of units has (a sample cannot draw an absent class)."""
+    p = np.asarray(p, float) * present
+    return p / p.sum() if p.sum() > 0 else present / present.sum()
 
 
 def uniform_prevalences(n_classes: int, count: int, rng) -> np.ndarray:

@@ -52,3 +52,26 @@ def test_the_estimator_is_chosen_at_the_corpus_mix_when_there_is_one():
     del good_on_average["corpus"], good_at_corpus["corpus"]  # no random labels: natural and shifted averaged
     assert bench.selection_score(good_on_average) < bench.selection_score(good_at_corpus)
     assert np.allclose(bench.at_present(np.array([0.5, 0.3, 0.2]), np.array([True, False, True])), [5 / 7, 0, 2 / 7])
+
+
+def test_held_out_errors_are_measured_at_the_mix_of_the_random_labels(monkeypatch):
+    """The errors that widen a corrected interval are drawn at the corpora's class mix (estimated by the labels
+    sampled at random), not at the enriched labeled set's."""
+    from classifier import quantify
+    from synthetic_quantities import labeled
+
+    units = labeled(np.random.default_rng(1), n=600)
+    truth = units.truth.copy()
+    truth["sampling"] = np.where(np.arange(len(truth)) % 3 == 0, "random:cn", "enriched:cn")
+    units = quantify.LabeledPosteriors(units.lang, units.unit, units.predicted, truth, units.groups)
+    fitted = quantify.FittedQuantifiers(units)
+    y = quantify.labels_of(truth, "orientation")
+    want = np.bincount(y[units.random_rows()], minlength=4) / len(units.random_rows())
+    drawn_at = []
+    real = quantify.sample_at_prevalence
+    monkeypatch.setattr(quantify, "sample_at_prevalence",
+                        lambda labels, p, size, rng: drawn_at.append((p, size)) or real(labels, p, size, rng))
+    assert np.allclose(fitted.corpus_mix("orientation"), want)
+    errors = fitted.held_out_errors("PCC", "orientation", seed=0, splits=3)
+    assert len(errors) == 3 and len(drawn_at) == 3
+    assert all(np.allclose(p, want, atol=0.05) and size >= quantify.HELD_OUT_CORPUS_SAMPLE for p, size in drawn_at)
