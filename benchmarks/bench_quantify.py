@@ -134,7 +134,7 @@ def coverage(name: str, target: str, labeled, samples, args, held_out: bool = Tr
         point = flat_shares(estimate_shares(name, target, sample.predicted, quantifiers.labeled, quantifiers))
         draws = pd.DataFrame(bootstrap_shares(name, target, sample.predicted, np.arange(len(index)), quantifiers.labeled,
                                               args.replicates, args.seed, quantifiers))
-        errors = pd.DataFrame(quantifiers.held_out_errors(name, target, args.seed) if held_out else [])
+        errors = pd.DataFrame(quantifiers.held_out_errors(name, target, args.seed, size=len(index)) if held_out else [])
         truth = flat_shares(shares(target, prevalence(labels_of(sample.truth, target), len(target_classes(target)))))
         for key in headline_keys(target):
             interval = corrected_interval(point[key], draws[key], errors[key] if key in errors else [])

@@ -328,7 +328,6 @@ def resample_groups(members: list[np.ndarray], rng) -> np.ndarray:
 LABELED_STREAM, CORPUS_STREAM, HELD_OUT_STREAM = 1, 0, 2
 HELD_OUT_SPLITS = 40  # random document splits behind the held-out errors that widen corrected intervals
 HELD_OUT_SHARE = 0.2
-HELD_OUT_CORPUS_SAMPLE = 2000  # units drawn (with replacement) at the corpus mix from a held-out fifth
 
 
 class FittedQuantifiers:
@@ -355,17 +354,35 @@ class FittedQuantifiers:
             fitted.append(self._fit_on(name, target, self._resample(seed, len(fitted))))
         return fitted[:count]
 
-    def held_out_errors(self, name: str, target: str, seed: int, splits: int = HELD_OUT_SPLITS) -> list[dict]:
+    def held_out_errors(self, name: str, target: str, seed: int, splits: int = HELD_OUT_SPLITS,
+                        size: int | None = None) -> list[dict]:
         """The estimator's errors on labeled documents it was not fitted on (flat shares, estimate - truth).
 
-        Each of ``splits`` random splits holds out a fifth of the labeled documents, fits on the rest and
-        estimates the held-out units. What the bootstrap cannot see (the classifier reads a new set of
-        documents differently from the labeled ones, so a correction transfers imperfectly) shows here.
+        Each of ``splits`` random splits holds out a fifth of the labeled documents and fits on the rest; the
+        held-out units are drawn (with replacement) at the corpora's class mix (:meth:`corpus_mix`; the fifth's
+        own mix without random labels) to ``size`` units, the size of the sample the correction is for (the
+        analysed corpus's; None: the fifth's size), so the errors carry that size's sampling noise as well as
+        what the bootstrap cannot see: the classifier reads a new set of documents differently from the labeled
+        ones, so a correction transfers imperfectly.
         """
-        key = (name, target, "held-out", seed)
+        key = (name, target, "held-out", seed, splits, size)
         if key not in self._fitted:
-            rng = np.random.default_rng([seed, HELD_OUT_STREAM])
-            self._fitted[key] = [self._held_out_error(name, target, rng) for _ in range(splits)]
+            rng = np.random.default_rng([seed, HELD_OUT_STREAM, size or 0])
+            self._fitted[key] = [self._held_out_error(target, quantify, test_rows, size, rng)
+                                 for quantify, test_rows in self._held_out_fits(name, target, seed, splits)]
+        return self._fitted[key]
+
+    def _held_out_fits(self, name: str, target: str, seed: int, splits: int) -> list:
+        """Per split, the quantifier fitted on four fifths of the labeled documents and the held-out rows."""
+        key = (name, target, "held-out fits", seed, splits)
+        if key not in self._fitted:
+            rng, fits = np.random.default_rng([seed, HELD_OUT_STREAM]), []
+            for _ in range(splits):
+                held = rng.random(len(self._members)) < HELD_OUT_SHARE
+                fit_rows, test_rows = (np.concatenate([m for m, h in zip(self._members, held) if h == side]
+                                                      or [np.array([], int)]) for side in (False, True))
+                fits.append((self._fit_on(name, target, fit_rows), test_rows))
+            self._fitted[key] = fits
         return self._fitted[key]
 
     def corpus_mix(self, target: str) -> np.ndarray | None:
@@ -376,17 +393,15 @@ class FittedQuantifiers:
         P, y = self._data(target)
         return np.bincount(y[rows], minlength=P.shape[1]) / len(rows)
 
-    def _held_out_error(self, name: str, target: str, rng) -> dict:
-        held = rng.random(len(self._members)) < HELD_OUT_SHARE
-        fit_rows, test_rows = (np.concatenate([m for m, h in zip(self._members, held) if h == side] or [np.array([], int)])
-                               for side in (False, True))
+    def _held_out_error(self, target: str, quantify, test_rows: np.ndarray, size: int | None, rng) -> dict:
         P, y = self._data(target)
-        mix = self.corpus_mix(target)
-        if mix is not None and len(test_rows):  # the errors a correction makes at the corpora's mix, not the labeled set's
-            present = np.bincount(y[test_rows], minlength=len(mix)) > 0
-            test_rows = test_rows[sample_at_prevalence(y[test_rows], at_present(mix, present),
-                                                       max(len(test_rows), HELD_OUT_CORPUS_SAMPLE), rng)]
-        estimate = flat_shares(shares(target, self._fit_on(name, target, fit_rows)(P[test_rows])))
+        if len(test_rows):  # the errors a correction makes at the corpora's mix and size, not the labeled set's
+            own = np.bincount(y[test_rows], minlength=P.shape[1])
+            mix = self.corpus_mix(target)
+            test_rows = test_rows[sample_at_prevalence(y[test_rows], at_present(own / own.sum() if mix is None else mix,
+                                                                                 own > 0),
+                                                       size or len(test_rows), rng)]
+        estimate = flat_shares(shares(target, quantify(P[test_rows])))
         truth = flat_shares(shares(target, np.bincount(y[test_rows], minlength=P.shape[1]) / max(len(test_rows), 1)))
         return {k: estimate[k] - truth[k] for k in estimate}
 

@@ -341,7 +341,7 @@ def _corrected_intervals(name: str, target: str, point: dict, scored: pd.DataFra
         return {}
     draws = pd.DataFrame(bootstrap_shares(name, target, scored, units["group"].to_numpy(), correction.labeled,
                                           min(replicates, CORRECTION_REPLICATES), seed, correction.fitted))
-    errors = pd.DataFrame(correction.fitted.held_out_errors(name, target, seed))
+    errors = pd.DataFrame(correction.fitted.held_out_errors(name, target, seed, size=len(scored)))
     return {key: corrected_interval(value, draws[key], errors[key] if key in errors else [], LEVEL,
                                     bounds=(-1.0, 1.0) if key.startswith(GAP_FAMILY) else (0.0, 1.0))
             for key, value in point.items() if key in draws}
@@ -466,7 +466,8 @@ def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
         f"behind the correction too ({min(replicates, CORRECTION_REPLICATES):,} replicates), so a correction learned from "
         "few labels gets a wide interval; it is widened where needed to reach the estimate plus or minus the 95% "
         f"quantile of the estimator's errors on labeled documents it was not fitted on ({HELD_OUT_SPLITS} random "
-        "splits holding out a fifth, drawn at the class mix of the randomly sampled labels), so it also carries how "
+        "splits holding out a fifth, drawn at the class mix of the randomly sampled labels and to the corpus's size), "
+        "so it also carries how "
         "far the correction transfers to new documents. Counts "
         "are exact and carry no interval; a raw interval that would not contain its estimate is not given.",
         "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "

@@ -72,6 +72,6 @@ def test_held_out_errors_are_measured_at_the_mix_of_the_random_labels(monkeypatc
     monkeypatch.setattr(quantify, "sample_at_prevalence",
                         lambda labels, p, size, rng: drawn_at.append((p, size)) or real(labels, p, size, rng))
     assert np.allclose(fitted.corpus_mix("orientation"), want)
-    errors = fitted.held_out_errors("PCC", "orientation", seed=0, splits=3)
+    errors = fitted.held_out_errors("PCC", "orientation", seed=0, splits=3, size=777)
     assert len(errors) == 3 and len(drawn_at) == 3
-    assert all(np.allclose(p, want, atol=0.05) and size >= quantify.HELD_OUT_CORPUS_SAMPLE for p, size in drawn_at)
+    assert all(np.allclose(p, want, atol=0.05) and size == 777 for p, size in drawn_at)  # the analysed corpus's size
