@@ -22,14 +22,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.codebook import parse_types  # noqa: E402
 from classifier.evaluate import score  # noqa: E402
+from classifier.quantify import read_out_of_fold  # noqa: E402
 
 AXES = ("types_macro_f1", "primary_macro_f1", "orientation_macro_f1")
 
 
 def out_of_fold(model_dir: Path) -> pd.DataFrame:
     """Truth and prediction per labeled unit, one row each (columns ``*_true`` and ``*_pred``)."""
-    predicted = pd.read_csv(model_dir / "oof_predictions.csv", dtype=str, keep_default_na=False)
-    truth = pd.read_csv(model_dir / "oof_truth.csv", dtype=str, keep_default_na=False)
+    predicted, truth = read_out_of_fold(model_dir)
     joined = truth[["unit_id", "lang", "types", "primary", "orientation"]].merge(
         predicted[["unit_id", "types", "primary", "orientation"]], on="unit_id", suffixes=("_true", "_pred"))
     for side in ("true", "pred"):

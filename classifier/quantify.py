@@ -227,6 +227,14 @@ class LabeledPosteriors:
             return np.array([], int)
         return np.flatnonzero(self.truth["sampling"].astype(str).str.startswith(RANDOM_STRATUM).to_numpy())
 
+    def corpus_mix(self, target: str) -> np.ndarray | None:
+        """The class mix of a target among the units sampled at random (the corpora's own), or None without them."""
+        rows = self.random_rows()
+        if not len(rows):
+            return None
+        classes = labels_of(self.truth.iloc[rows], target)
+        return np.bincount(classes, minlength=len(target_classes(target))) / len(rows)
+
     def subset(self, index: np.ndarray) -> "LabeledPosteriors":
         return LabeledPosteriors(self.lang, self.unit, self.predicted.iloc[index].reset_index(drop=True),
                                  self.truth.iloc[index].reset_index(drop=True), self.groups[index])
@@ -239,11 +247,9 @@ def labeled_posteriors(model_dir: Path) -> dict[str, LabeledPosteriors]:
     corpus name: a user's corpus is corrected by the labels of its own language.
     """
     model_dir = Path(model_dir)
-    oof_path, truth_path = model_dir / "oof_predictions.csv", model_dir / "oof_truth.csv"
-    if not (oof_path.exists() and truth_path.exists()):
+    if not all((model_dir / name).exists() for name in OUT_OF_FOLD_FILES):
         return {}
-    predicted = pd.read_csv(oof_path, dtype={"unit_id": str}, keep_default_na=False)
-    truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
+    predicted, truth = read_out_of_fold(model_dir)
     if "group" not in truth or "p_production" not in predicted:
         return {}
     joined = truth.merge(predicted, on="unit_id", suffixes=("", "_pred"))
@@ -257,6 +263,16 @@ def labeled_posteriors(model_dir: Path) -> dict[str, LabeledPosteriors]:
         result[lang] = LabeledPosteriors(lang, units.get(lang, "documents"), pred, part[truth_columns],
                                          part["group"].to_numpy())
     return result
+
+
+OUT_OF_FOLD_FILES = ("oof_predictions.csv", "oof_truth.csv")  # written beside a model by train.py
+
+
+def read_out_of_fold(model_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A model's out-of-fold predictions (probabilities as numbers) and their truth (text), ids as strings."""
+    predictions, truth = (Path(model_dir) / name for name in OUT_OF_FOLD_FILES)
+    return (pd.read_csv(predictions, dtype={"unit_id": str}, keep_default_na=False),
+            pd.read_csv(truth, dtype=str, keep_default_na=False))
 
 
 def labeled_units(model_dir: Path) -> dict[str, str]:
@@ -351,7 +367,7 @@ class FittedQuantifiers:
     def replicates(self, name: str, target: str, count: int, seed: int) -> list:
         fitted = self._fit(name, target, seed)
         while len(fitted) < count:
-            fitted.append(self._fit_on(name, target, self._resample(seed, len(fitted))))
+            fitted.append(self._fit_on(name, target, self.labeled_resample(seed, len(fitted))))
         return fitted[:count]
 
     def held_out_errors(self, name: str, target: str, seed: int, splits: int = HELD_OUT_SPLITS,
@@ -359,7 +375,7 @@ class FittedQuantifiers:
         """The estimator's errors on labeled documents it was not fitted on (flat shares, estimate - truth).
 
         Each of ``splits`` random splits holds out a fifth of the labeled documents and fits on the rest; the
-        held-out units are drawn (with replacement) at the corpora's class mix (:meth:`corpus_mix`; the fifth's
+        held-out units are drawn (with replacement) at the corpora's class mix (``LabeledPosteriors.corpus_mix``; the fifth's
         own mix without random labels) to ``size`` units, the size of the sample the correction is for (the
         analysed corpus's; None: the fifth's size), so the errors carry that size's sampling noise as well as
         what the bootstrap cannot see: the classifier reads a new set of documents differently from the labeled
@@ -367,8 +383,8 @@ class FittedQuantifiers:
         """
         key = (name, target, "held-out", seed, splits, size)
         if key not in self._fitted:
-            rng = np.random.default_rng([seed, HELD_OUT_STREAM, size or 0])
-            self._fitted[key] = [self._held_out_error(target, quantify, test_rows, size, rng)
+            rng, mix = np.random.default_rng([seed, HELD_OUT_STREAM, size or 0]), self.labeled.corpus_mix(target)
+            self._fitted[key] = [self._held_out_error(target, quantify, test_rows, mix, size, rng)
                                  for quantify, test_rows in self._held_out_fits(name, target, seed, splits)]
         return self._fitted[key]
 
@@ -385,22 +401,13 @@ class FittedQuantifiers:
             self._fitted[key] = fits
         return self._fitted[key]
 
-    def corpus_mix(self, target: str) -> np.ndarray | None:
-        """The class mix of the labels sampled at random (the corpora's own), or None without such labels."""
-        rows = self.labeled.random_rows()
-        if not len(rows):
-            return None
-        P, y = self._data(target)
-        return np.bincount(y[rows], minlength=P.shape[1]) / len(rows)
-
-    def _held_out_error(self, target: str, quantify, test_rows: np.ndarray, size: int | None, rng) -> dict:
-        P, y = self._data(target)
+    def _held_out_error(self, target: str, quantify, test_rows: np.ndarray, mix: np.ndarray | None,
+                        size: int | None, rng) -> dict:
+        P, y = self.labeled_data(target)
         if len(test_rows):  # the errors a correction makes at the corpora's mix and size, not the labeled set's
             own = np.bincount(y[test_rows], minlength=P.shape[1])
-            mix = self.corpus_mix(target)
-            test_rows = test_rows[sample_at_prevalence(y[test_rows], at_present(own / own.sum() if mix is None else mix,
-                                                                                 own > 0),
-                                                       size or len(test_rows), rng)]
+            at = at_present(own if mix is None else mix, own > 0)
+            test_rows = test_rows[sample_at_prevalence(y[test_rows], at, size or len(test_rows), rng)]
         estimate = flat_shares(shares(target, quantify(P[test_rows])))
         truth = flat_shares(shares(target, np.bincount(y[test_rows], minlength=P.shape[1]) / max(len(test_rows), 1)))
         return {k: estimate[k] - truth[k] for k in estimate}
@@ -412,25 +419,18 @@ class FittedQuantifiers:
         return self._fitted[key]
 
     def labeled_data(self, target: str) -> tuple[np.ndarray, np.ndarray]:
-        """The labeled units' posteriors and classes for a target."""
-        return self._data(target)
-
-    def labeled_resample(self, seed: int, k: int) -> np.ndarray:
-        """The labeled rows of the k-th bootstrap resample for a seed (those ``replicates`` are fitted on)."""
-        return self._resample(seed, k)
-
-    def _data(self, target: str) -> tuple[np.ndarray, np.ndarray]:
         """The labeled units' posteriors and classes for a target, computed once."""
         if target not in self._targets:
             self._targets[target] = posteriors(self.labeled.predicted, target), labels_of(self.labeled.truth, target)
         return self._targets[target]
 
     def _fit_on(self, name: str, target: str, rows: np.ndarray):
-        P, y = self._data(target)
+        P, y = self.labeled_data(target)
         return fit_quantifier(name, P[rows], y[rows])
 
-    def _resample(self, seed: int, k: int) -> np.ndarray:
-        """The k-th resample of the labeled documents for a seed (the same for every target, view and corpus)."""
+    def labeled_resample(self, seed: int, k: int) -> np.ndarray:
+        """The labeled rows of the k-th resample of the labeled documents for a seed (the same for every target,
+        view and corpus; ``replicates`` are fitted on them)."""
         rng, drawn = self._resamples.setdefault(seed, (np.random.default_rng([seed, LABELED_STREAM]), []))
         while len(drawn) <= k:
             drawn.append(resample_groups(self._members, rng))
@@ -479,8 +479,8 @@ class KernelKDEy:
         per_class = drawn.sum(axis=0)
         if not len(corpus_rows):
             return np.full(self.n_classes, np.nan)
-        if (per_class > 0).sum() < 2:  # as fit_quantifier: nothing to learn a correction from
-            return np.bincount(self.corpus_p[corpus_rows].argmax(axis=1), minlength=self.n_classes) / len(corpus_rows)
+        if (per_class > 0).sum() < 2:  # as fit_quantifier: nothing to learn a correction from, so count
+            return fit_quantifier("CC", self.onehot, None)(self.corpus_p[corpus_rows])
         densities = (self.kernels @ (drawn / np.maximum(per_class, 1)))[corpus_rows]  # an absent class: density 0
 
         def neg_loglikelihood(prevalence):

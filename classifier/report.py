@@ -467,8 +467,7 @@ def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
         "few labels gets a wide interval; it is widened where needed to reach the estimate plus or minus the 95% "
         f"quantile of the estimator's errors on labeled documents it was not fitted on ({HELD_OUT_SPLITS} random "
         "splits holding out a fifth, drawn at the class mix of the randomly sampled labels and to the corpus's size), "
-        "so it also carries how "
-        "far the correction transfers to new documents. Counts "
+        "so it also carries how far the correction transfers to new documents. Counts "
         "are exact and carry no interval; a raw interval that would not contain its estimate is not given.",
         "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "
         "intervals for the differences in shares (raw estimates).",

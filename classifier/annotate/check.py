@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..codebook import LABELS, ORIENTATIONS
 from ..codebook import parse_types
+from ..quantify import read_out_of_fold
 from ..tagger import model_dir
 
 ISSUE_COLUMNS = ["unit_id", "corpus", "axis", "given", "suggested", "p_given", "p_suggested", "margin"]
@@ -75,8 +76,7 @@ def check_labels(model: str | Path | None = None, units: pd.DataFrame | None = N
     labeled texts, for the evidence.
     """
     directory = model_dir(model)
-    predictions = pd.read_csv(directory / "oof_predictions.csv", dtype={"unit_id": str}, keep_default_na=False)
-    truth = pd.read_csv(directory / "oof_truth.csv", dtype=str, keep_default_na=False)
+    predictions, truth = read_out_of_fold(directory)
     if given is not None:  # current labels, scored against the same out-of-fold probabilities
         truth = given[["unit_id", "types", "primary", "orientation"]].merge(truth[["unit_id", "corpus"]], on="unit_id")
     issues = find_label_issues(predictions, truth)
