@@ -278,3 +278,19 @@ def test_rare_score_needs_a_network_before_a_lead_firm_and_ranks_each_class():
     assert score[1] > score[0]  # P(lead_firm) = P(network) x P(lead_firm | network)
     assert score[2] == score.max()  # the top cluster unit reaches the top though its probability is 0.30
     assert score[3] < score[1] and score[3] < score[2]
+
+
+def test_repository_agreement_pairs_first_labels_with_second_annotations_only(tmp_path):
+    """Adjudication and review files hold final labels: they are not second annotations, and the first
+    annotator's own labels are put back from every adjudication file that records them."""
+    second = tmp_path / "second"
+    second.mkdir()
+    head = "unit_id,types,primary,orientation\n"
+    (tmp_path / "cn_measures.csv").write_text(head + "a,knowledge,knowledge,network\nb,none,none,neutral\n")
+    (second / "r6_cn_double.csv").write_text(head + "a,none,none,neutral\nb,none,none,neutral\n")
+    (second / "r6_adjudication.csv").write_text("unit_id,first_types,first_primary,first_orientation,types,primary,"
+                                               "orientation,decision\na,none,none,neutral,knowledge,knowledge,network,B\n")
+    (second / "check_review.csv").write_text(head + "b,cluster,cluster,neutral\n")
+    pairs = agreement.repository_pairs(tmp_path)
+    assert sorted(pairs.unit_id) == ["a", "b"]  # one pair per unit: neither final-label file is a second annotator
+    assert (pairs.primary_1 == pairs.primary_2).all()  # a's first label was none, as its second

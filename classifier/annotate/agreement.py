@@ -27,17 +27,26 @@ def pair_up(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
+def is_second_annotation(path: Path) -> bool:
+    """Files in ``second/`` that are independent second labels, not adjudications or review passes (final labels)."""
+    return "adjudication" not in path.stem and path.stem != "check_review"
+
+
 def repository_pairs(label_dir: Path = LABEL_DIR) -> pd.DataFrame:
-    """First labels (before adjudication) against the independent second annotations in ``second/``."""
+    """First labels (before adjudication) against the independent second annotations in ``second/``.
+
+    Agreement is measured on the first annotator's own labels: the label files carry adjudicated labels, so
+    every adjudication file that records them (``first_*`` columns) puts them back.
+    """
     first = pd.concat([read_labels(p) for p in sorted(label_dir.glob("*.csv"))])
-    adjudication_file = label_dir / "second" / "adjudication.csv"
-    if adjudication_file.exists():  # agreement is measured on the first annotator's own labels
-        original = read_labels(adjudication_file).set_index("unit_id")
+    for path in sorted((label_dir / "second").glob("*adjudication*.csv")):
+        original = read_labels(path).set_index("unit_id")
+        if not all(f"first_{col}" in original for col in AXES):
+            continue
         hit = first.unit_id.isin(original.index)
         for col in AXES:
             first.loc[hit, col] = first.loc[hit, "unit_id"].map(original[f"first_{col}"])
-    second = pd.concat([read_labels(p) for p in sorted((label_dir / "second").glob("*.csv"))
-                        if p.name != "adjudication.csv"])
+    second = pd.concat([read_labels(p) for p in sorted((label_dir / "second").glob("*.csv")) if is_second_annotation(p)])
     return pair_up(first, second)
 
 
