@@ -46,28 +46,47 @@ ORIENTATION_WEIGHT_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 # ---------------------------------------------------------------- calibrated logistic regression
 
 
-def grouped_splits(y, groups, n_splits: int, seed: int):
-    """Stratified folds grouped by document, each training fold holding every class; None if impossible."""
+def fit_only_mask(fit_only, n: int) -> np.ndarray:
+    """Which rows only teach the model (written units): never calibrated, tuned or scored on."""
+    return np.zeros(n, bool) if fit_only is None else np.asarray(fit_only, bool)
+
+
+def with_fit_only(splits, fit_only: np.ndarray):
+    """Splits of the other rows, mapped back to all rows, with every fit-only row in every training part."""
+    scored = np.flatnonzero(~fit_only)
+    always = np.flatnonzero(fit_only)
+    return [(np.sort(np.concatenate([scored[train], always])), scored[test]) for train, test in splits]
+
+
+def grouped_splits(y, groups, n_splits: int, seed: int, fit_only=None):
+    """Stratified folds grouped by document, each training fold holding every class; None if impossible.
+
+    Fit-only rows are in every training part and never in a calibration part: a calibration learned
+    on text written for training would not hold for real text.
+    """
     y = np.asarray(y)
-    counts = np.unique(y, return_counts=True)[1]
-    folds = int(min(n_splits, counts.min(), len(np.unique(groups)) if groups is not None else len(y)))
-    if folds < 2 or len(counts) < 2:
-        return None
+    fit_only = fit_only_mask(fit_only, len(y))
     groups = np.arange(len(y)) if groups is None else np.asarray(groups)
-    splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, groups))
-    if any(len(np.unique(y[train])) < len(counts) for train, _ in splits):
+    scored_y, scored_groups = y[~fit_only], groups[~fit_only]
+    classes, counts = np.unique(scored_y, return_counts=True)
+    folds = int(min(n_splits, counts.min(initial=len(y)), len(np.unique(scored_groups))))
+    if folds < 2 or len(classes) < 2 or len(classes) < len(np.unique(y)):
+        return None
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = with_fit_only(list(splitter.split(np.zeros(len(scored_y)), scored_y, scored_groups)), fit_only)
+    if any(len(np.unique(y[train])) < len(classes) for train, _ in splits):
         return None
     return splits
 
 
 def fit_calibrated_logit(X, y, groups=None, *, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3,
-                         random_state=0):
+                         random_state=0, fit_only=None):
     """A logistic regression calibrated on grouped folds; uncalibrated when a class is too rare to split."""
     binary = len(np.unique(y)) == 2
     # liblinear is the faster solver for these sparse binary problems; multi-class needs lbfgs.
     base = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=random_state,
                               solver="liblinear" if binary else "lbfgs")
-    splits = grouped_splits(y, groups, cv, random_state)
+    splits = grouped_splits(y, groups, cv, random_state, fit_only)
     if splits is None:
         return base.fit(X, y)
     return CalibratedClassifierCV(base, method=calibration, cv=splits).fit(X, y)
@@ -92,7 +111,8 @@ class NetworkTypeClassifier(ClassifierMixin, BaseEstimator):
 
     With a 1-D ``y`` it is one-vs-rest over the classes (probabilities normalised to sum
     to one), so it also behaves as an ordinary scikit-learn classifier. ``fit`` accepts
-    ``groups`` (documents) so calibration folds never split a document.
+    ``groups`` (documents) so calibration folds never split a document, and ``fit_only`` (rows that
+    are fitted on but never calibrated on).
     """
 
     def __init__(self, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3, random_state=0):
@@ -102,7 +122,7 @@ class NetworkTypeClassifier(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, fit_only=None):
         X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True, reset=True)
         self.multilabel_ = type_of_target(y) == "multilabel-indicator"
         if self.multilabel_:
@@ -117,14 +137,15 @@ class NetworkTypeClassifier(ClassifierMixin, BaseEstimator):
                 Y = np.column_stack([1 - Y[:, 0], Y[:, 0]])
             elif len(self.classes_) == 1:
                 Y = np.ones((len(y), 1), int)
-        self.estimators_ = [self._fit_column(X, Y[:, j], groups) for j in range(Y.shape[1])]
+        self.estimators_ = [self._fit_column(X, Y[:, j], groups, fit_only) for j in range(Y.shape[1])]
         return self
 
-    def _fit_column(self, X, y, groups):
+    def _fit_column(self, X, y, groups, fit_only):
         if y.min() == y.max():
             return _Constant(float(y.mean()))
         return fit_calibrated_logit(X, y, groups, C=self.C, class_weight=self.class_weight,
-                                    calibration=self.calibration, cv=self.cv, random_state=self.random_state)
+                                    calibration=self.calibration, cv=self.cv, random_state=self.random_state,
+                                    fit_only=fit_only)
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "estimators_")
@@ -159,7 +180,7 @@ class OrientationClassifier(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, fit_only=None):
         X, y = validate_data(self, X, y, accept_sparse="csr", reset=True)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
@@ -168,7 +189,7 @@ class OrientationClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.estimator_ = fit_calibrated_logit(X, y, groups, C=self.C, class_weight=self.class_weight,
                                                    calibration=self.calibration, cv=self.cv,
-                                                   random_state=self.random_state)
+                                                   random_state=self.random_state, fit_only=fit_only)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -245,11 +266,35 @@ class Prediction:
     analysis: object  # featurize.Analysis: features, coverage, cues
 
 
+@dataclass(frozen=True)
+class Targets:
+    """What the heads learn from, row-aligned: type matrix, orientation, documents, languages, fit-only rows."""
+
+    Y: np.ndarray
+    orientation: np.ndarray
+    groups: np.ndarray
+    domains: np.ndarray
+    fit_only: np.ndarray
+
+    @classmethod
+    def of(cls, y: pd.DataFrame, texts: list[str]) -> "Targets":
+        n = len(texts)
+        return cls(Y=label_matrix(y["types"]), orientation=np.asarray(y["orientation"], dtype=object),
+                   groups=np.asarray(y["group"]) if "group" in y else np.arange(n),
+                   domains=np.array(domains_of(texts)),
+                   fit_only=fit_only_mask(y["fit_only"] if "fit_only" in y else None, n))
+
+    def subset(self, rows) -> "Targets":
+        return Targets(self.Y[rows], self.orientation[rows], self.groups[rows], self.domains[rows], self.fit_only[rows])
+
+
 class PolicyModel(BaseEstimator):
     """Texts -> network types, primary type and orientation, with calibrated probabilities.
 
     ``fit(X, y)``: X is a sequence of texts (or a DataFrame with ``text``); y a DataFrame with
-    ``types`` (lists), ``orientation`` and optionally ``group`` (the document, for grouped folds).
+    ``types`` (lists), ``orientation``, optionally ``group`` (the document, for grouped folds) and
+    ``fit_only`` (True for units written for training: fitted on, but never used to calibrate the
+    heads or to tune thresholds and weights, which must answer to real text).
 
     ``embedder``: an optional sentence-embedding transformer (:class:`classifier.embed.SentenceEmbedder`)
     whose block, scaled by ``embedding_weight``, is stacked beside the n-gram and lexicon blocks.
@@ -282,15 +327,12 @@ class PolicyModel(BaseEstimator):
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None else PolicyFeaturizer()
         self.embedder_ = clone(self.embedder).fit(texts) if self.embedder is not None else None
         ngrams = self.featurizer_.fit_transform(texts)
-        Y = label_matrix(y["types"])
-        orientation = np.asarray(y["orientation"], dtype=object)
-        groups = np.asarray(y["group"]) if "group" in y else np.arange(len(texts))
-        domains = np.array(domains_of(texts))
+        targets = Targets.of(y, texts)
         (self.types_, self.orientation_, self.thresholds_,
-         self.orientation_weights_) = self._learn(self._stack(ngrams, texts), Y, orientation, groups, domains)
+         self.orientation_weights_) = self._learn(self._stack(ngrams, texts), targets)
         if self._gated:  # the n-gram-only model that decides which texts need the encoder
             (self.gate_types_, self.gate_orientation_, self.gate_thresholds_,
-             self.gate_orientation_weights_) = self._learn(ngrams, Y, orientation, groups, domains)
+             self.gate_orientation_weights_) = self._learn(ngrams, targets)
         self.classes_ = {"types": list(LABELS), "orientation": list(ORIENTATIONS)}
         return self
 
@@ -298,32 +340,37 @@ class PolicyModel(BaseEstimator):
     def _gated(self) -> bool:
         return self.embedder is not None and self.embed_band is not None
 
-    def _learn(self, features, Y, orientation, groups, domains):
-        """Both heads on ``features``, with thresholds and orientation weights tuned on inner folds."""
-        oof_types, oof_orientation = self._inner_oof(features, Y, orientation, groups)
-        thresholds = tune_type_thresholds(Y, oof_types, domains)
-        networked = Y.any(axis=1)
-        weights = (tune_orientation_weights(orientation[networked], oof_orientation[networked])
+    def _learn(self, features, targets: "Targets"):
+        """Both heads on ``features``, with thresholds and orientation weights tuned on inner folds
+        (on the real units only: the fit-only units are in every inner training part)."""
+        oof_types, oof_orientation, scored = self._inner_oof(features, targets)
+        real = targets.subset(scored)
+        thresholds = tune_type_thresholds(real.Y, oof_types[scored], real.domains)
+        networked = real.Y.any(axis=1)
+        weights = (tune_orientation_weights(real.orientation[networked], oof_orientation[scored][networked])
                    if self.orientation_decision == "tuned" else {o: 1.0 for o in ORIENTATIONS})
-        return (*self._fit_heads(features, Y, orientation, groups), thresholds, weights)
+        return (*self._fit_heads(features, targets), thresholds, weights)
 
-    def _fit_heads(self, features, Y, orientation, groups):
+    def _fit_heads(self, features, targets: "Targets"):
         types = clone(self.types) if self.types is not None else NetworkTypeClassifier()
         head = clone(self.orientation) if self.orientation is not None else OrientationClassifier()
-        types.fit(features, Y, groups=groups)
-        scope = Y.any(axis=1) if self.orientation_scope == "network" else np.ones(len(Y), bool)
-        head.fit(features[scope], orientation[scope], groups=groups[scope])
+        types.fit(features, targets.Y, groups=targets.groups, fit_only=targets.fit_only)
+        scope = targets.Y.any(axis=1) if self.orientation_scope == "network" else np.ones(len(targets.Y), bool)
+        head.fit(features[scope], targets.orientation[scope], groups=targets.groups[scope],
+                 fit_only=targets.fit_only[scope])
         return types, head
 
-    def _inner_oof(self, features, Y, orientation, groups):
-        """Out-of-fold probabilities of both heads on grouped inner folds of the training data."""
-        oof_types = np.zeros(Y.shape)
-        oof_orientation = np.zeros((len(Y), len(ORIENTATIONS)))
-        for train, test in GroupKFold(n_splits=self.tune_folds).split(features, Y, groups):
-            types, head = self._fit_heads(features[train], Y[train], orientation[train], groups[train])
+    def _inner_oof(self, features, targets: "Targets"):
+        """Out-of-fold probabilities of both heads on grouped inner folds of the real training units."""
+        oof_types = np.zeros(targets.Y.shape)
+        oof_orientation = np.zeros((len(targets.Y), len(ORIENTATIONS)))
+        real = np.flatnonzero(~targets.fit_only)
+        inner = GroupKFold(n_splits=self.tune_folds).split(real, groups=targets.groups[real])
+        for train, test in with_fit_only(list(inner), targets.fit_only):
+            types, head = self._fit_heads(features[train], targets.subset(train))
             oof_types[test] = types.predict_proba(features[test])
             oof_orientation[test] = _orientation_columns(head, features[test])
-        return oof_types, oof_orientation
+        return oof_types, oof_orientation, real
 
     def _stack(self, features, texts):
         if self.embedder_ is None:

@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
 
-from .classify import label_matrix
+from .classify import fit_only_mask, label_matrix
 from .codebook import LABELS, NONE, ORIENTATIONS, PRIMARY_CLASSES
 from .featurize import blank_pipeline, default_lexicon, text_lang
 
@@ -195,11 +195,18 @@ def grouped_folds(units: pd.DataFrame, n_splits: int, seed: int):
 
 def cross_validate(model, units: pd.DataFrame, n_splits: int = 5, seed: int = 0, baselines=BASELINES,
                    progress: Callable[[str], None] | None = None) -> dict:
-    """Out-of-fold predictions of the model and each baseline, scored per slice."""
+    """Out-of-fold predictions of the model and each baseline, scored per slice.
+
+    Units marked ``fit_only`` (written for training) are in every training fold and are never
+    predicted or scored: the figures are agreement with the codebook on real text only.
+    """
     units = units.reset_index(drop=True)
+    fit_only = fit_only_mask(units["fit_only"] if "fit_only" in units else None, len(units))
+    written, units = units[fit_only], units[~fit_only].reset_index(drop=True)
     predictions = {"model": [None] * len(units), **{name: [None] * len(units) for name in baselines}}
     for fold, (train_idx, test_idx) in enumerate(grouped_folds(units, n_splits, seed)):
-        train, test = units.iloc[train_idx], units.iloc[test_idx].reset_index(drop=True)
+        train = pd.concat([units.iloc[train_idx], written], ignore_index=True)
+        test = units.iloc[test_idx].reset_index(drop=True)
         fitted = clone(model).fit(train["text"].tolist(), train)
         fold_predictions = {"model": fitted.predict(test["text"].tolist())}
         for name, baseline in baselines.items():

@@ -136,6 +136,28 @@ def load_user_labels(path: Path, data: str | Path | None = None) -> pd.DataFrame
     return validate(frame, str(path))
 
 
+WRITTEN_FIELDS = ("id", "lang", "text", "types", "primary", "orientation")
+
+
+def load_written_units(path: Path) -> pd.DataFrame:
+    """Units written for training (``corpus/written``): original text with its codebook labels.
+
+    They are ``fit_only``: the model learns from them, but they are never calibrated on, tuned on,
+    scored or used for error rates, so every figure stays agreement on real policy text. A Chinese
+    unit is a measure, an English one a whole record, as in the real label files.
+    """
+    path = Path(path)
+    frame = pd.read_json(path, lines=True, dtype=False)
+    missing = set(WRITTEN_FIELDS) - set(frame.columns)
+    if missing:
+        raise LabelError(f"{path}: missing fields {sorted(missing)}")
+    frame["types"] = frame["types"].map(parse_types)
+    frame = frame.rename(columns={"id": "unit_id"})
+    frame = frame.assign(corpus="written", group=frame["unit_id"], sampling="written", fit_only=True,
+                         unit=frame["lang"].map({"zh": "measures"}).fillna("documents"))
+    return validate(frame, str(path))
+
+
 def join_keyed_labels(labels: pd.DataFrame, data: str | Path | None = None) -> pd.DataFrame:
     """Labels keyed by unit id (STIP records and measures mixed) joined to their texts."""
     root = data_dir(data)

@@ -26,7 +26,7 @@ from .codebook import CODEBOOK_VERSION, LABELS, ORIENTATIONS, format_types
 from .embed import SentenceEmbedder
 from .evaluate import BASELINES, cross_validate
 from .featurize import PolicyFeaturizer
-from .labels import REPO_ROOT, load_repository_labels, load_user_labels
+from .labels import REPO_ROOT, load_repository_labels, load_user_labels, load_written_units
 from .model_card import write_model_card
 from .persist import save_model
 
@@ -80,7 +80,9 @@ def load_units(config: dict, extra: list[Path] = (), use_repository: bool = True
     frames += [load_user_labels(Path(path)) for path in [*data.get("extra_labels", []), *extra]]
     if not frames:
         raise TrainingError("no labeled data: keep repository labels or pass --labels FILE")
+    frames += [load_written_units(REPO_ROOT / path) for path in data.get("written_units", [])]
     units = pd.concat(frames, ignore_index=True)
+    units["fit_only"] = units["fit_only"].fillna(False).astype(bool) if "fit_only" in units else False
     duplicated = units.unit_id[units.unit_id.duplicated()]
     if len(duplicated):
         raise TrainingError(f"duplicate unit ids in the labels, e.g. {duplicated.iloc[0]}")
@@ -188,5 +190,6 @@ def write_out_of_fold(oof: pd.DataFrame, units: pd.DataFrame, out: Path) -> None
     The report's quantification learns the classifier's error rates from them.
     """
     oof.assign(types=oof["types"].map(format_types)).to_csv(out / "oof_predictions.csv", index=False)
-    truth = units[["unit_id", "corpus", "lang", "group", "primary", "orientation", "sampling"]]
-    truth.assign(types=units["types"].map(format_types)).to_csv(out / "oof_truth.csv", index=False)
+    scored = units.set_index("unit_id").loc[oof["unit_id"]].reset_index()  # written units are never scored
+    truth = scored[["unit_id", "corpus", "lang", "group", "primary", "orientation", "sampling"]]
+    truth.assign(types=scored["types"].map(format_types)).to_csv(out / "oof_truth.csv", index=False)
