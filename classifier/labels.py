@@ -16,6 +16,7 @@ import pandas as pd
 from .codebook import CODEBOOK_VERSION, label_problems, parse_types
 from .documents import OK
 from .ingest import iter_documents
+from .sampling import latest_wave_cells, stip_cell
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABEL_DIR = REPO_ROOT / "corpus" / "labels"
@@ -71,10 +72,24 @@ def load_repository_labels(data: str | Path | None = None, label_dir: Path = LAB
     return pd.concat(frames, ignore_index=True)
 
 
-def _documents_by_id(folder: Path, corpus: str, wanted: set[str]) -> dict:
+def _readable_documents(folder: Path, corpus: str):
     if not folder.is_dir():
         raise LabelError(f"data folder {folder} not found: set CLASSIFIER_DATA to the folder holding oecd/ and cn/")
-    return {d.doc_id: d for d in iter_documents(folder, corpus) if d.status == OK and d.doc_id in wanted}
+    return (d for d in iter_documents(folder, corpus) if d.status == OK)
+
+
+def _documents_by_id(folder: Path, corpus: str, wanted: set[str]) -> dict:
+    return {d.doc_id: d for d in _readable_documents(folder, corpus) if d.doc_id in wanted}
+
+
+def _stip_records(folder: Path, wanted: set[str]) -> tuple[dict, dict]:
+    """The wanted STIP records by id, and how many initiatives each design cell of the corpus holds."""
+    docs, records = {}, []
+    for doc in _readable_documents(folder, "oecd"):
+        records.append((doc.meta.get("initiative_id"), doc.meta.get("wave"), doc.meta))
+        if doc.doc_id in wanted:
+            docs[doc.doc_id] = doc
+    return docs, dict(latest_wave_cells(records))
 
 
 def _missing(ids: list[str], where: Path) -> None:
@@ -83,11 +98,13 @@ def _missing(ids: list[str], where: Path) -> None:
 
 
 def _join_oecd(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
-    docs = _documents_by_id(folder, "oecd", set(labels.unit_id))
+    docs, cell_sizes = _stip_records(folder, set(labels.unit_id))
     _missing([u for u in labels.unit_id if u not in docs], folder)
+    cells = [stip_cell(docs[u].meta) for u in labels.unit_id]
     return labels.assign(
         corpus="oecd", lang="en", unit="documents", text=[docs[u].text for u in labels.unit_id],
         group=["stip:" + u.split(":")[1] for u in labels.unit_id],  # all waves of an initiative together
+        cell=cells, cell_size=[cell_sizes.get(c, 0) for c in cells],  # the sampling design (classifier.sampling)
     )
 
 

@@ -45,6 +45,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .codebook import LABELS, NONE, ORIENTATIONS, parse_types
+from .sampling import drawn_at_random
 
 ESTIMATORS = ("CC", "PCC", "PCC-BCTS", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
 SELECTION_FILE = "quantification.json"
@@ -218,22 +219,28 @@ class LabeledPosteriors:
     def __len__(self) -> int:
         return len(self.truth)
 
-    def random_rows(self) -> np.ndarray:
-        """The units sampled at random from their corpus (not enriched, not chosen by the annotation loop):
-        their class mix is the estimate of a corpus's own, the prevalence a report's correction meets."""
-        from .annotate.suggest import RANDOM_STRATUM
+    def design_weights(self) -> np.ndarray:
+        """How much of its corpus each unit stands for (``classifier.sampling``; 0: not drawn at random)."""
+        if "design_weight" in self.truth:
+            return self.truth["design_weight"].fillna(0).to_numpy(float)
+        if "sampling" in self.truth:  # out-of-fold files written before design weights: random strata weigh alike
+            return drawn_at_random(self.truth["sampling"]).astype(float)
+        return np.zeros(len(self.truth))
 
-        if "sampling" not in self.truth:
-            return np.array([], int)
-        return np.flatnonzero(self.truth["sampling"].astype(str).str.startswith(RANDOM_STRATUM).to_numpy())
+    def random_rows(self) -> np.ndarray:
+        """The units drawn at random from their corpus or a cell of it (not chosen by cue words or the
+        annotation loop): weighted by design, their class mix estimates a corpus's own, the prevalence a
+        report's correction meets."""
+        return np.flatnonzero(self.design_weights() > 0)
 
     def corpus_mix(self, target: str) -> np.ndarray | None:
-        """The class mix of a target among the units sampled at random (the corpora's own), or None without them."""
+        """The class mix of a target in the corpora, from the random labels weighted by design; None without them."""
         rows = self.random_rows()
         if not len(rows):
             return None
         classes = labels_of(self.truth.iloc[rows], target)
-        return np.bincount(classes, minlength=len(target_classes(target))) / len(rows)
+        mix = np.bincount(classes, weights=self.design_weights()[rows], minlength=len(target_classes(target)))
+        return mix / mix.sum()
 
     def subset(self, index: np.ndarray) -> "LabeledPosteriors":
         return LabeledPosteriors(self.lang, self.unit, self.predicted.iloc[index].reset_index(drop=True),

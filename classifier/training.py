@@ -29,6 +29,7 @@ from .featurize import PolicyFeaturizer
 from .labels import REPO_ROOT, load_repository_labels, load_user_labels, load_written_units
 from .model_card import write_model_card
 from .persist import save_model
+from .sampling import design_weights
 
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "train.toml"
 
@@ -185,11 +186,13 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
 
 
 def write_out_of_fold(oof: pd.DataFrame, units: pd.DataFrame, out: Path) -> None:
-    """Out-of-fold predictions and the labels they are scored against (ids, no text).
+    """Out-of-fold predictions and the labels they are scored against (ids, no text), with each unit's
+    design weight (``classifier.sampling``: how much of its corpus a randomly drawn unit stands for).
 
     The report's quantification learns the classifier's error rates from them.
     """
     oof.assign(types=oof["types"].map(format_types)).to_csv(out / "oof_predictions.csv", index=False)
     scored = units.set_index("unit_id").loc[oof["unit_id"]].reset_index()  # written units are never scored
     truth = scored[["unit_id", "corpus", "lang", "group", "primary", "orientation", "sampling"]]
-    truth.assign(types=scored["types"].map(format_types)).to_csv(out / "oof_truth.csv", index=False)
+    truth.assign(types=scored["types"].map(format_types), design_weight=design_weights(scored).round(4)).to_csv(
+        out / "oof_truth.csv", index=False)

@@ -32,6 +32,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from ..evaluate import dictionary_predict
 from ..codebook import LABELS, ORIENTATIONS
 from ..codebook import CODEBOOK_VERSION
+from ..sampling import RANDOM_STRATUM
 
 RARE_CLASSES = ("production", "partnership", "cluster", "lead_firm")
 TERMS = ("uncertainty", "disagreement", "rare", "sme")
@@ -169,7 +170,6 @@ def random_stratum(units: pd.DataFrame, n: int, seed: int, sme_pool: bool) -> pd
     return pool.sample(min(n, len(pool)), random_state=seed)
 
 
-RANDOM_STRATUM = "random:"  # the prefix of every stratum sampled at random from a corpus (its prevalence is the corpus's)
 
 
 def random_sampling_name(unit_id: str, other: bool) -> str:

@@ -27,8 +27,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from classifier.annotate.units import CN_SME_DOC  # noqa: E402  (the one definition of SME relevance)
+from classifier.sampling import has_network_tag  # noqa: E402  (the one definition of the STIP cells)
 
-NETWORK_TAGS = ("TH47", "TH42", "TH43", "TH36", "F61:V428", "F63:V438", "F73:V59", "F73:V60")
 CN_RARE_CUES = re.compile("产业链|供应链|配套|集群|龙头|大企业|大型企业|链主|融通|联盟|采购|账款|款项|对接|上下游|协会|外资|跨国")
 CN_CUES = re.compile("产业链|供应链|配套|集群|产学研|协同创新|技术转移|成果转化|龙头|大企业|大型企业|链主|融通|联盟|"
                      "合作|园区|平台|采购|款项|账款|对接|协会|基地|孵化|共享|上下游")
@@ -39,7 +39,7 @@ def oecd_units(table: pd.DataFrame, seed: int, sizes: dict) -> pd.DataFrame:
             .agg(initiative_id=("initiative_id", "first"), wave=("wave", "first"), tags=("stip_tags", "first"),
                  sme=("sme_targeted", "first"), title=("title", "first"), country=("country", "first")).reset_index())
     docs = docs.sort_values("wave").groupby("initiative_id").tail(1)  # latest wave of each initiative
-    networked = docs.tags.fillna("").map(lambda t: any(tag in t.split(";") for tag in NETWORK_TAGS))
+    networked = docs.tags.map(has_network_tag)
     draws = []
     for name, mask in (("enriched:sme", docs.sme & networked), ("random:sme", docs.sme & ~networked),
                        ("enriched:other", ~docs.sme & networked), ("random:other", ~docs.sme & ~networked)):
