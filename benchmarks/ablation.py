@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,24 +43,30 @@ VARIANTS = {
     "no_class_weight": ("unweighted classes", {"types": {"class_weight": None}, "orientation": {"class_weight": None}}),
     "no_new_labels": (f"the default config trained without the labels of rounds {', '.join(LOOP_ROUNDS)}, chosen by "
                       "the annotation loop (scored on the same test units)", {}),
+    "no_written": ("the default config trained without the units written for training (corpus/written; "
+                   "scored on the same real test units)", {}),
 }
-WITHOUT_ROUNDS = {"no_new_labels": LOOP_ROUNDS}
+# Variants trained without some of the training units: (label-file column, the values dropped).
+TRAINED_WITHOUT = {"no_new_labels": ("round", LOOP_ROUNDS), "no_written": ("fit_only", ("True",))}
 
 
-class WithoutRounds(BaseEstimator):
-    """Fits ``model`` on the training units of every round but the excluded ones; predicts as ``model``."""
+class TrainedWithout(BaseEstimator):
+    """Fits ``model`` on the training units except those whose ``column`` is one of ``values``; predicts as ``model``."""
 
-    def __init__(self, model=None, excluded_rounds=LOOP_ROUNDS):
+    def __init__(self, model=None, column="round", values=LOOP_ROUNDS):
         self.model = model
-        self.excluded_rounds = excluded_rounds
+        self.column = column
+        self.values = values
 
     def fit(self, X, y):
-        keep = (~y["round"].astype(str).isin(self.excluded_rounds)).to_numpy()
+        keep = (~y[self.column].astype(str).isin(self.values)).to_numpy() if self.column in y else np.ones(len(y), bool)
         self.model_ = clone(self.model).fit([t for t, k in zip(X, keep) if k], y[keep].reset_index(drop=True))
         return self
 
     def predict(self, X):
         return self.model_.predict(X)
+
+
 AXES = ("types_macro_f1", "primary_macro_f1", "orientation_macro_f1")
 
 
@@ -115,8 +122,8 @@ def main() -> None:
         description, overrides = VARIANTS[name]
         started = time.perf_counter()
         model = build_model(configured(base, overrides))
-        if name in WITHOUT_ROUNDS:
-            model = WithoutRounds(model, WITHOUT_ROUNDS[name])
+        if name in TRAINED_WITHOUT:
+            model = TrainedWithout(model, *TRAINED_WITHOUT[name])
         evaluation = cross_validate(model, units, n_splits=settings["n_splits"], seed=settings["seed"], baselines={})
         metrics = evaluation["metrics"]["model"]
         results[name] = {"description": description, "overrides": overrides,
