@@ -266,7 +266,8 @@ def labeled_posteriors(model_dir: Path) -> dict[str, LabeledPosteriors]:
         part = part.reset_index(drop=True)
         pred = part[[c for c in part.columns if c.startswith("p_")]].assign(
             types=part["types_pred"], primary=part["primary_pred"], orientation=part["orientation_pred"])
-        truth_columns = ["types", "primary", "orientation"] + (["sampling"] if "sampling" in part else [])
+        truth_columns = ["unit_id", "types", "primary", "orientation"] + [
+            column for column in ("sampling", "design_weight") if column in part]
         result[lang] = LabeledPosteriors(lang, units.get(lang, "documents"), pred, part[truth_columns],
                                          part["group"].to_numpy())
     return result

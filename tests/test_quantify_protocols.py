@@ -10,7 +10,8 @@ from classifier.quantify import labeled_posteriors
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def write_oof(directory: Path, sampling: list[str] | None) -> None:
+def write_oof(directory: Path, sampling: list[str] | None, design_weight: list[float] | None = None,
+              primary: list[str] | None = None) -> None:
     n = len(sampling or ["x"] * 4)
     ids = [f"u{i}" for i in range(n)]
     predicted = pd.DataFrame({"types": ["knowledge"] * n, "primary": ["knowledge"] * n, "orientation": ["network"] * n,
@@ -18,9 +19,11 @@ def write_oof(directory: Path, sampling: list[str] | None) -> None:
                               **{f"p_{o}": [1 / 3] * n for o in ("lead_firm", "network", "neutral")},
                               "unit_id": ids})
     truth = pd.DataFrame({"unit_id": ids, "corpus": "cn", "lang": "zh", "group": [f"d{i // 2}" for i in range(n)],
-                          "primary": "none", "orientation": "neutral", "types": "none"})
+                          "primary": primary or "none", "orientation": "neutral", "types": primary or "none"})
     if sampling is not None:
         truth["sampling"] = sampling
+    if design_weight is not None:
+        truth["design_weight"] = design_weight
     predicted.to_csv(directory / "oof_predictions.csv", index=False)
     truth.to_csv(directory / "oof_truth.csv", index=False)
 
@@ -30,6 +33,15 @@ def test_random_rows_are_the_units_sampled_at_random(tmp_path):
     labeled = labeled_posteriors(tmp_path)["zh"]
     assert labeled.random_rows().tolist() == [0, 3]
     assert labeled.subset(np.array([3, 1])).random_rows().tolist() == [0]
+
+
+def test_the_corpus_mix_read_beside_a_model_is_weighted_by_design(tmp_path):
+    write_oof(tmp_path, ["enriched:sme", "random:other", "random:other", "suggest:x"], [1.0, 9.0, 9.0, 0.0],
+              primary=["knowledge", "none", "none", "knowledge"])
+    labeled = labeled_posteriors(tmp_path)["zh"]
+    assert labeled.random_rows().tolist() == [0, 1, 2]
+    mix = labeled.corpus_mix("primary")
+    assert np.isclose(mix.max(), 18 / 19) and np.isclose(sorted(mix)[-2], 1 / 19)
 
 
 def test_labels_without_strata_have_no_random_rows(tmp_path):
