@@ -10,10 +10,11 @@ folds and estimates samples drawn from the fifth:
 * natural: samples at the held-out fold's own prevalence;
 * shifted: samples at prevalences drawn uniformly from the simplex (the artificial-prevalence
   protocol of QuaPy), so a method that only works near the training prevalence shows it;
-* corpus: samples at the prevalence of the language's randomly sampled labeled units (strata
-  ``random:*``), the estimate of the corpora's own mix: the labeled units as a whole are enriched
-  for network units (a fifth of the Chinese measures against about 4% of the random ones), so
-  neither of the others is the mix a report's correction meets.
+* corpus: samples at the class mix of the SME-targeted view of the corpora (the report's headline),
+  estimated from the labeled units drawn at random whose document is in that view, each weighted
+  by the share of its corpus it was drawn from (``classifier.sampling``): the labeled units as a
+  whole are enriched for network units (a fifth of the Chinese measures against about 4% of the
+  random ones), so neither of the others is the mix a report's correction meets.
 
 Errors are measured on the shares a report states (among network units for primary type and
 orientation; the rate for a type): total variation distance (TVD) and mean absolute error
@@ -21,7 +22,7 @@ orientation; the rate for a type): total variation distance (TVD) and mean absol
 folds, the 95% interval of each headline share (the lead-firm share, every primary share, a
 type's rate), built as the report builds it (``quantify.bootstrap_shares`` on the training folds:
 labeled documents and the sample resampled; ``quantify.corrected_interval``: widened to the reach
-of the estimator's held-out errors, themselves measured at the corpus mix), is checked against
+of the estimator's held-out errors, themselves measured at the same mix), is checked against
 the sample's true share; the coverage of the resampling alone is printed beside it.
 
 The estimator with the lowest TVD at the corpus protocol (without random labels: natural and
@@ -71,7 +72,7 @@ def prevalence(y: np.ndarray, n_classes: int) -> np.ndarray:
 def evaluate_target(labeled, target: str, args, rng) -> dict:
     P, y = posteriors(labeled.predicted, target), labels_of(labeled.truth, target)
     n_classes = P.shape[1]
-    corpus_like = labeled.corpus_mix(target)
+    corpus_like = labeled.corpus_mix(target, sme_only=True)
     errors = {name: {protocol: [] for protocol in PROTOCOLS if protocol != "corpus" or corpus_like is not None}
               for name in ESTIMATORS}
     samples = []  # (fold, train index, sample index) for the coverage check, spread over the folds
@@ -102,7 +103,7 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
     score = {name: selection_score(t) for name, t in table.items()}
     selected = min(score, key=score.get)
     table["selected"] = selected
-    table["corpus_mix"] = None if corpus_like is None else {"random_labels": len(labeled.random_rows()),
+    table["corpus_mix"] = None if corpus_like is None else {"random_labels": len(labeled.random_rows(sme_only=True)),
                                                            "prevalence": corpus_like.round(4).tolist()}
     table["coverage"] = {name: coverage(name, target, labeled, samples, args) for name in dict.fromkeys(["CC", selected])}
     table["coverage_resampling_only"] = {name: coverage(name, target, labeled, samples, args, held_out=False)
@@ -136,7 +137,8 @@ def coverage(name: str, target: str, labeled, samples, args, held_out: bool = Tr
         point = flat_shares(estimate_shares(name, target, sample.predicted, quantifiers.labeled, quantifiers))
         draws = pd.DataFrame(bootstrap_shares(name, target, sample.predicted, np.arange(len(index)), quantifiers.labeled,
                                               args.replicates, args.seed, quantifiers))
-        errors = pd.DataFrame(quantifiers.held_out_errors(name, target, args.seed, size=len(index)) if held_out else [])
+        errors = pd.DataFrame(quantifiers.held_out_errors(name, target, args.seed, size=len(index), sme_only=True)
+                              if held_out else [])
         truth = flat_shares(shares(target, prevalence(labels_of(sample.truth, target), len(target_classes(target)))))
         for key in headline_keys(target):
             interval = corrected_interval(point[key], draws[key], errors[key] if key in errors else [])

@@ -44,6 +44,13 @@ META_COLUMNS = ["title", "country", "country_code", "year", "wave", "organisatio
 TAIL_COLUMNS = ["status", "error"]
 
 
+def is_sme_targeted(doc: Document) -> bool:
+    """The SME-targeted view's rule for one document: its own tag where it has one (STIP: TG31), else
+    whether its text is about SMEs (``is_about_smes``)."""
+    tagged = doc.meta.get("sme_targeted")
+    return bool(tagged) if tagged is not None else is_about_smes(doc.text, str(doc.meta.get("title") or ""))
+
+
 def document_rows(doc: Document) -> list[dict]:
     """The corpus rows of one document: its measures, or one error row."""
     meta = {k: v for k, v in doc.meta.items() if k not in ("lang",)}
@@ -53,8 +60,7 @@ def document_rows(doc: Document) -> list[dict]:
                  "start": -1, "end": -1, "section": "", "status": doc.status, "error": doc.error}]
     doc_lang = doc.meta.get("lang") or detect_lang(doc.text)
     doc.meta.setdefault("lang", doc_lang)
-    if base.get("sme_targeted") is None:
-        base["sme_targeted"] = is_about_smes(doc.text, str(base.get("title") or ""))
+    base["sme_targeted"] = is_sme_targeted(doc)
     return [
         {**base, "measure_id": f"{doc.doc_id}#{m.order}", "order": m.order, "lang": m.lang, "doc_lang": doc_lang,
          "text": m.text, "start": m.start, "end": m.end, "section": m.section, "status": OK, "error": ""}

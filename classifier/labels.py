@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import CODEBOOK_VERSION, label_problems, parse_types
+from .corpus import is_sme_targeted
 from .documents import OK
 from .ingest import iter_documents
 from .sampling import latest_wave_cells, stip_cell
@@ -105,6 +106,7 @@ def _join_oecd(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
         corpus="oecd", lang="en", unit="documents", text=[docs[u].text for u in labels.unit_id],
         group=["stip:" + u.split(":")[1] for u in labels.unit_id],  # all waves of an initiative together
         cell=cells, cell_size=[cell_sizes.get(c, 0) for c in cells],  # the sampling design (classifier.sampling)
+        sme_targeted=[is_sme_targeted(docs[u]) for u in labels.unit_id],
     )
 
 
@@ -121,7 +123,8 @@ def _join_cn(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     if stale:
         raise LabelError(f"{len(stale)} labeled measures no longer match their text (source or segmenter changed), "
                          f"e.g. {', '.join(stale[:3])}")
-    return labels.assign(corpus="cn", lang="zh", unit="measures", text=texts, group=labels.doc_id)
+    return labels.assign(corpus="cn", lang="zh", unit="measures", text=texts, group=labels.doc_id,
+                         sme_targeted=[is_sme_targeted(docs[d]) for d in labels.doc_id])
 
 
 def load_user_labels(path: Path, data: str | Path | None = None) -> pd.DataFrame:

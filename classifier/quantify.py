@@ -227,15 +227,19 @@ class LabeledPosteriors:
             return drawn_at_random(self.truth["sampling"]).astype(float)
         return np.zeros(len(self.truth))
 
-    def random_rows(self) -> np.ndarray:
+    def random_rows(self, sme_only: bool = False) -> np.ndarray:
         """The units drawn at random from their corpus or a cell of it (not chosen by cue words or the
         annotation loop): weighted by design, their class mix estimates a corpus's own, the prevalence a
-        report's correction meets."""
-        return np.flatnonzero(self.design_weights() > 0)
+        report's correction meets. ``sme_only``: those whose document is in the SME-targeted view."""
+        drawn = self.design_weights() > 0
+        if sme_only and "sme_targeted" in self.truth:
+            drawn &= self.truth["sme_targeted"].astype(str).str.lower().eq("true").to_numpy()
+        return np.flatnonzero(drawn)
 
-    def corpus_mix(self, target: str) -> np.ndarray | None:
-        """The class mix of a target in the corpora, from the random labels weighted by design; None without them."""
-        rows = self.random_rows()
+    def corpus_mix(self, target: str, sme_only: bool = False) -> np.ndarray | None:
+        """The class mix of a target in the corpora (``sme_only``: in their SME-targeted view), from the random
+        labels weighted by design; None without them."""
+        rows = self.random_rows(sme_only)
         if not len(rows):
             return None
         classes = labels_of(self.truth.iloc[rows], target)
@@ -267,7 +271,7 @@ def labeled_posteriors(model_dir: Path) -> dict[str, LabeledPosteriors]:
         pred = part[[c for c in part.columns if c.startswith("p_")]].assign(
             types=part["types_pred"], primary=part["primary_pred"], orientation=part["orientation_pred"])
         truth_columns = ["unit_id", "types", "primary", "orientation"] + [
-            column for column in ("sampling", "design_weight") if column in part]
+            column for column in ("sampling", "design_weight", "sme_targeted") if column in part]
         result[lang] = LabeledPosteriors(lang, units.get(lang, "documents"), pred, part[truth_columns],
                                          part["group"].to_numpy())
     return result
@@ -379,19 +383,21 @@ class FittedQuantifiers:
         return fitted[:count]
 
     def held_out_errors(self, name: str, target: str, seed: int, splits: int = HELD_OUT_SPLITS,
-                        size: int | None = None) -> list[dict]:
+                        size: int | None = None, sme_only: bool = False) -> list[dict]:
         """The estimator's errors on labeled documents it was not fitted on (flat shares, estimate - truth).
 
         Each of ``splits`` random splits holds out a fifth of the labeled documents and fits on the rest; the
         held-out units are drawn (with replacement) at the corpora's class mix (``LabeledPosteriors.corpus_mix``; the fifth's
         own mix without random labels) to ``size`` units, the size of the sample the correction is for (the
-        analysed corpus's; None: the fifth's size), so the errors carry that size's sampling noise as well as
+        analysed corpus's; None: the fifth's size) and at the mix of the view analysed (``sme_only``: the SME-targeted
+        view's), so the errors carry that size's sampling noise as well as
         what the bootstrap cannot see: the classifier reads a new set of documents differently from the labeled
         ones, so a correction transfers imperfectly.
         """
-        key = (name, target, "held-out", seed, splits, size)
+        key = (name, target, "held-out", seed, splits, size, sme_only)
         if key not in self._fitted:
-            rng, mix = np.random.default_rng([seed, HELD_OUT_STREAM, size or 0]), self.labeled.corpus_mix(target)
+            rng = np.random.default_rng([seed, HELD_OUT_STREAM, size or 0])
+            mix = self.labeled.corpus_mix(target, sme_only)
             self._fitted[key] = [self._held_out_error(target, quantify, test_rows, mix, size, rng)
                                  for quantify, test_rows in self._held_out_fits(name, target, seed, splits)]
         return self._fitted[key]

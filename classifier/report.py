@@ -98,6 +98,7 @@ class CorpusEstimates:
     network_units: int
     figures: dict[str, dict[str, Figure]]  # family -> category -> figure
     warnings: list[str] = field(default_factory=list)
+    read_out_of_fold: int = 0  # labeled units among them, read with their out-of-fold predictions
 
     def figure(self, family: str, category: str) -> Figure:
         return self.figures[family][category]
@@ -281,6 +282,13 @@ class Correction:
 
         return FittedQuantifiers(self.labeled)
 
+    def out_of_fold(self) -> pd.DataFrame:
+        """The labeled units' out-of-fold readings (labels and p_* columns), indexed by unit id."""
+        if "unit_id" not in self.labeled.truth:
+            return pd.DataFrame()
+        predicted = self.labeled.predicted.assign(types=_type_lists(self.labeled.predicted["types"]))
+        return predicted.set_index(self.labeled.truth["unit_id"].to_numpy())
+
 
 CORRECTION_REPLICATES = 200  # corrected intervals refit the quantifier per replicate: fewer replicates than raw
 
@@ -301,7 +309,7 @@ def corpus_lang(documents: pd.DataFrame) -> str:
 
 
 def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, correction: Correction,
-                     replicates: int, seed: int) -> list[str]:
+                     replicates: int, seed: int, sme_only: bool = False) -> list[str]:
     """Adds the benchmark-selected quantifier's estimates beside the raw ones; they lead where it beat raw counting."""
     from .quantify import TARGETS, corpus_posteriors, estimate_shares, flat_shares
 
@@ -319,7 +327,7 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
         if failed:  # a quantifier that returns no number never takes the headline from the raw figure
             warnings.append(f"{name} gave no estimate of {', '.join(failed)} for language '{correction.lang}': "
                             "the raw figures are the headline there")
-        intervals = _corrected_intervals(name, target, point, scored, units, correction, replicates, seed)
+        intervals = _corrected_intervals(name, target, point, scored, units, correction, replicates, seed, sme_only)
         for key, value in point.items():
             if value != value:
                 continue
@@ -333,7 +341,7 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
 
 
 def _corrected_intervals(name: str, target: str, point: dict, scored: pd.DataFrame, units: pd.DataFrame,
-                         correction: Correction, replicates: int, seed: int) -> dict:
+                         correction: Correction, replicates: int, seed: int, sme_only: bool = False) -> dict:
     """Per share, the bootstrap interval (corpus and labeled documents resampled) widened by held-out errors."""
     from .quantify import bootstrap_shares, corrected_interval
 
@@ -341,20 +349,23 @@ def _corrected_intervals(name: str, target: str, point: dict, scored: pd.DataFra
         return {}
     draws = pd.DataFrame(bootstrap_shares(name, target, scored, units["group"].to_numpy(), correction.labeled,
                                           min(replicates, CORRECTION_REPLICATES), seed, correction.fitted))
-    errors = pd.DataFrame(correction.fitted.held_out_errors(name, target, seed, size=len(scored)))
+    errors = pd.DataFrame(correction.fitted.held_out_errors(name, target, seed, size=len(scored), sme_only=sme_only))
     return {key: corrected_interval(value, draws[key], errors[key] if key in errors else [], LEVEL,
                                     bounds=(-1.0, 1.0) if key.startswith(GAP_FAMILY) else (0.0, 1.0))
             for key, value in point.items() if key in draws}
 
 
 def corpus_estimates(name: str, units: pd.DataFrame, correction: Correction | None, replicates: int,
-                     seed: int) -> CorpusEstimates:
-    """THE estimation boundary: raw figures with intervals, plus corrected ones where the corpus's unit has labels."""
+                     seed: int, sme_only: bool = False) -> CorpusEstimates:
+    """THE estimation boundary: raw figures with intervals, plus corrected ones where the corpus's unit has labels
+    (``sme_only``: the units are the SME-targeted view's, whose class mix the correction's errors are drawn at)."""
     figures, warnings = raw_estimates(units, replicates, seed)
     if correction is not None and len(units):
-        warnings += _with_correction(figures, units, correction, replicates, seed)
+        warnings += _with_correction(figures, units, correction, replicates, seed, sme_only)
     network = figures["network_share"]["network"]
-    return CorpusEstimates(name, network.denominator, int(units["group"].nunique()), network.count, figures, warnings)
+    out_of_fold = int(units["read_out_of_fold"].sum()) if "read_out_of_fold" in units else 0
+    return CorpusEstimates(name, network.denominator, int(units["group"].nunique()), network.count, figures, warnings,
+                           out_of_fold)
 
 
 # ---------------------------------------------------------------- comparison
@@ -444,11 +455,13 @@ SME_RULE = ("SME-targeted documents only (STIP: target group TG31; other texts: 
 # ---------------------------------------------------------------- assembling a report
 
 
-def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
-    """The method section, with what this run actually did (``corrected``: corpus -> how it was corrected)."""
+def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[str, int] | None = None) -> list[str]:
+    """The method section, with what this run actually did (``corrected``: corpus -> how it was corrected;
+    ``out_of_fold``: corpus -> labeled units read with their out-of-fold predictions)."""
     from .quantify import ESTIMATORS, HELD_OUT_SPLITS
 
     how = "; ".join(f"{c}: {h}" for c, h in corrected.items()) or "no corpus in this run"
+    read = "; ".join(f"{c}: {n:,}" for c, n in (out_of_fold or {}).items() if n) or "none in this run"
     return [
         "Documents are split into measures; every measure is classified (network types with calibrated "
         "probabilities, orientation given a network unit) and documents are labeled by the codebook's aggregation "
@@ -461,12 +474,17 @@ def method_text(replicates: int, corrected: dict[str, str]) -> list[str]:
         "benchmarks/bench_quantify.py found closest to the truth on held-out labeled folds at the class mix of the "
         "randomly sampled labels (the corpora's own, not the enriched labeled set's); where raw counting won, the raw "
         f"figure leads. This run: {how}.",
+        "The model was trained on the labeled units, so it reads them better than unseen text; where an analysed "
+        "corpus contains labeled units they are read with their out-of-fold (cross-validated) predictions, so that "
+        f"the whole corpus is unseen text to the classifier, as the error rates behind a correction are (labeled units "
+        f"read out-of-fold: {read}).",
         f"{LEVEL:.0%} intervals are percentile bootstrap intervals that resample documents (all measures of a document "
         f"move together), {replicates:,} replicates for raw figures; corrected figures resample the labeled documents "
         f"behind the correction too ({min(replicates, CORRECTION_REPLICATES):,} replicates), so a correction learned from "
         "few labels gets a wide interval; it is widened where needed to reach the estimate plus or minus the 95% "
         f"quantile of the estimator's errors on labeled documents it was not fitted on ({HELD_OUT_SPLITS} random "
-        "splits holding out a fifth, drawn at the class mix of the randomly sampled labels and to the corpus's size), "
+        "splits holding out a fifth, drawn at the class mix of the randomly sampled labels of the view (SME-targeted or "
+        "all, each label weighted by the share of its corpus it was drawn from) and to the corpus's size), "
         "so it also carries how far the correction transfers to new documents. Counts "
         "are exact and carry no interval; a raw interval that would not contain its estimate is not given.",
         "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "
@@ -494,12 +512,44 @@ def build_view(name: str, corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | 
         units = analysis_units(kept, kept_measures, chosen)
         if chosen == "measures":  # measures inherit their document's metadata (country, year ...)
             units = units.join(kept.set_index("doc_id")[["country"]], on="doc_id")
+        if correction is not None:
+            units = read_labeled_out_of_fold(units, correction, chosen)
         units_by_corpus[corpus] = units
         usable = correction if correction is not None and correction.unit == chosen else None
-        estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed)
+        estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed, filters.sme_only)
     title = "SME-targeted policies" if filters.sme_only else "all policies"
     view = View(name, title, filters.describe(), estimates, compare(units_by_corpus, replicates, seed))
     return view, units_by_corpus
+
+
+def read_labeled_out_of_fold(units: pd.DataFrame, correction: Correction, unit: str) -> pd.DataFrame:
+    """Analysed units that are labeled units, or carry a labeled unit's exact text, take that unit's out-of-fold
+    reading (``read_out_of_fold`` marks them).
+
+    The model was trained on the labeled units, so its reading of them (and of their copies elsewhere in a
+    corpus) is better than of any other text; the error rates behind a correction are those of unseen text
+    (out-of-fold). Reading them out-of-fold too makes the whole corpus unseen text to the classifier, as the
+    correction assumes.
+    """
+    from .quantify import corpus_posteriors
+
+    units = corpus_posteriors(units)
+    oof = correction.out_of_fold()
+    ids = units["measure_id" if unit == "measures" and "measure_id" in units else "doc_id"]
+    labeled_as = ids.where(ids.isin(oof.index))
+    if "text" in units:  # a copy of a labeled text (the same article in another regulation) reads as its original
+        originals = dict(zip(units["text"][labeled_as.notna()], labeled_as.dropna()))
+        labeled_as = labeled_as.fillna(units["text"].map(originals))
+    hit = labeled_as.notna().to_numpy()
+    units["read_out_of_fold"] = hit
+    if hit.any():
+        readings = oof.loc[labeled_as[hit]]
+        for column in [c for c in readings.columns if c in units.columns]:
+            units[column] = units[column].astype(object)
+            units.loc[hit, column] = pd.Series(list(readings[column]), index=units.index[hit], dtype=object)
+        probabilities = [c for c in readings.columns if c.startswith("p_") and c in units.columns]
+        units[probabilities] = units[probabilities].astype(float)
+    return units
 
 
 def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str = LABELED,
@@ -519,8 +569,10 @@ def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], u
         views[name], units[name] = build_view(name, corpora, unit, view_filters, corrections, replicates, seed)
     # "network units": with --unit labeled each corpus has its own unit, which the method section names
     noun = "units" if unit == LABELED else unit
-    return Report(noun, illustrative, views, method_text(replicates, corrected_how(corpora, unit, corrections)),
-                  replicates, seed), units
+    widest = views.get("all") or views["sme"]
+    out_of_fold = {c: e.read_out_of_fold for c, e in widest.corpora.items()}
+    return Report(noun, illustrative, views, method_text(replicates, corrected_how(corpora, unit, corrections),
+                                                         out_of_fold), replicates, seed), units
 
 
 def corrected_how(corpora: dict, unit: str, corrections: dict[str, Correction]) -> dict[str, str]:

@@ -187,12 +187,14 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
 
 def write_out_of_fold(oof: pd.DataFrame, units: pd.DataFrame, out: Path) -> None:
     """Out-of-fold predictions and the labels they are scored against (ids, no text), with each unit's
-    design weight (``classifier.sampling``: how much of its corpus a randomly drawn unit stands for).
+    design weight (``classifier.sampling``: how much of its corpus a randomly drawn unit stands for) and
+    whether its document is in the SME-targeted view.
 
     The report's quantification learns the classifier's error rates from them.
     """
     oof.assign(types=oof["types"].map(format_types)).to_csv(out / "oof_predictions.csv", index=False)
     scored = units.set_index("unit_id").loc[oof["unit_id"]].reset_index()  # written units are never scored
-    truth = scored[["unit_id", "corpus", "lang", "group", "primary", "orientation", "sampling"]]
+    truth = scored[["unit_id", "corpus", "lang", "group", "primary", "orientation", "sampling"]
+                   + [c for c in ("sme_targeted",) if c in scored]]
     truth.assign(types=scored["types"].map(format_types), design_weight=design_weights(scored).round(4)).to_csv(
         out / "oof_truth.csv", index=False)

@@ -56,3 +56,15 @@ def test_labeled_stip_records_carry_their_cell_and_its_size(tmp_path):
     assert joined.loc["stip:502:2021", "cell"] == "sme:tagged" and joined.loc["stip:502:2021", "cell_size"] == 1
     assert joined.loc["stip:503:2021", "cell"] == "other:untagged" and joined.loc["stip:503:2021", "cell_size"] == 1
     assert design_weights(joined).tolist() == [1.0, 1.0]
+
+
+def test_the_sme_view_mix_counts_only_random_labels_of_sme_targeted_documents():
+    truth = pd.DataFrame({"unit_id": list("abcd"), "primary": ["knowledge", "none", "none", "knowledge"],
+                          "types": [["knowledge"], [], [], ["knowledge"]],
+                          "orientation": ["network", "neutral", "neutral", "network"],
+                          "sampling": ["random:sme", "random:other", "random:sme", "random:sme"],
+                          "design_weight": [1.0, 9.0, 1.0, 1.0], "sme_targeted": [True, False, True, True]})
+    labeled = LabeledPosteriors("en", "documents", pd.DataFrame(index=range(4)), truth, np.arange(4))
+    assert labeled.random_rows(sme_only=True).tolist() == [0, 2, 3]
+    assert np.isclose(labeled.corpus_mix("primary", sme_only=True).max(), 2 / 3)
+    assert np.isclose(labeled.corpus_mix("primary").max(), 10 / 12)
