@@ -311,7 +311,18 @@ def locked(parts: Path, out: Path):
 
 
 def _run_settings(chunk_size: int, model_path: str | None, with_measures: bool) -> dict:
-    return {"chunk_size": chunk_size, "model": str(model_path or ""), "measures": with_measures}
+    """What a run's output depends on besides its inputs; the model by its file's SHA-256, so a retrained model
+    at the same path is never answered with the old model's tags."""
+    return {"chunk_size": chunk_size, "model": str(model_path or ""), "model_sha256": _model_sha256(model_path),
+            "measures": with_measures}
+
+
+def _model_sha256(model_path: str | None) -> str:
+    from .persist import MANIFEST
+    from .tagger import model_dir
+
+    manifest = model_dir(model_path) / MANIFEST
+    return json.loads(manifest.read_text(encoding="utf-8")).get("sha256", "") if manifest.exists() else ""
 
 
 def _run_key(identity: list, settings: dict) -> str:

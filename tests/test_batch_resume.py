@@ -1,6 +1,7 @@
 """Resume, concurrent runs and the tag command's output contract."""
 import fcntl
 import json
+import shutil
 import subprocess
 import sys
 
@@ -93,6 +94,19 @@ def test_a_complete_output_is_reused_by_a_resume(tiny_model, tmp_path):
     assert not run_tagging([str(source)], out, chunk_size=2, with_measures=True, model_path=str(tiny_model),
                            resume=True).reused  # no stale reuse: the new input is tagged
     assert len(pd.read_parquet(out)) == 5
+
+
+def test_a_retrained_model_at_the_same_path_tags_again(tiny_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.parquet"
+    write_docs(source, 3)
+    run_tagging([str(source)], out, chunk_size=2, model_path=str(model))
+    assert run_tagging([str(source)], out, chunk_size=2, model_path=str(model), resume=True).reused
+    manifest = json.loads((model / "manifest.json").read_text())
+    (model / "manifest.json").write_text(json.dumps({**manifest, "sha256": "0" * 64}))  # as a retrained model's
+    again = run_tagging([str(source)], out, chunk_size=2, model_path=str(model), resume=True)
+    assert not again.reused and again.documents == 3  # tagged again, not answered with the old model's tags
 
 
 def test_jsonl_on_stdout_with_diagnostics_on_stderr(tiny_model, tmp_path):
