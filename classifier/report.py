@@ -472,7 +472,8 @@ def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[st
         "cross-validated predictions on the labeled units of the corpus's language. They apply only at the unit those labels are at "
         "(Chinese: measures; English: programme records). For each language and target the estimator is the one "
         "benchmarks/bench_quantify.py found closest to the truth on held-out labeled folds at the class mix of the "
-        "randomly sampled labels (the corpora's own, not the enriched labeled set's); where raw counting won, the raw "
+        "SME-targeted view of the corpora (from the randomly sampled labels, weighted by the sampling design; not the "
+        "enriched labeled set's); where raw counting won, the raw "
         f"figure leads. This run: {how}.",
         "The model was trained on the labeled units, so it reads them better than unseen text; where an analysed "
         "corpus contains labeled units they are read with their out-of-fold (cross-validated) predictions, so that "
