@@ -165,7 +165,8 @@ def main() -> None:
     results = {"protocol": {k: v for k, v in vars(args).items() if k != "model"}, "languages": {}}
     for lang, units in sorted(labeled.items()):
         results["languages"][lang] = {"unit": units.unit, "labeled_units": len(units), "targets": {}}
-        print(f"\n{lang} ({units.unit}, {len(units)} labeled units, {len(units.random_rows())} of them sampled at random, "
+        print(f"\n{lang} ({units.unit}, {len(units)} labeled units, {len(units.random_rows(sme_only=True))} of them sampled "
+              "at random in the SME-targeted view, "
               f"whose mix is the corpus protocol's): mean TVD natural / shifted / corpus; 95% coverage", file=sys.stderr)
         for target in args.targets.split(","):
             table = evaluate_target(units, target, args, rng)
