@@ -27,6 +27,9 @@ KNOWN_LIMITS = [
     "corpus/README.md and bounds what any model can reach.",
     "Samples are enriched for rare classes; shares of predicted labels in a corpus need the error-rate "
     "correction of `classifier report`, not raw counts.",
+    "Training also reads units written for training (corpus/written, the `written` row of the training data): "
+    "they are in every training fold but never calibrated, tuned or scored on, so every figure here is agreement "
+    "on real policy text; being clearer than real text, they help the rare classes only so far.",
 ]
 
 
