@@ -17,6 +17,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -56,9 +57,8 @@ class EmbeddingCache:
         connection = getattr(self._local, "connection", None)
         if connection is None or getattr(self._local, "pid", None) != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=60)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("CREATE TABLE IF NOT EXISTS embedding (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            connection = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT)
+            _set_up(connection)
             self._local.connection, self._local.pid = connection, os.getpid()
         return connection
 
@@ -80,6 +80,27 @@ class EmbeddingCache:
         rows = [(key, np.asarray(v, dtype="<f4").tobytes()) for key, v in items.items()]
         with self._connection() as connection:  # one transaction: a crash leaves all or nothing
             connection.executemany("INSERT OR REPLACE INTO embedding (key, vector) VALUES (?, ?)", rows)
+
+
+LOCK_TIMEOUT = 60.0  # seconds a worker waits for another one's write
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    """WAL mode and the table, retried while another process holds the lock.
+
+    Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is locked" at once
+    instead of waiting (its busy timeout does not cover it) when several workers open a fresh cache together.
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("CREATE TABLE IF NOT EXISTS embedding (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _decode(blob) -> np.ndarray | None:

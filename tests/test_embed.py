@@ -2,6 +2,7 @@ import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+import pytest
 
 from classifier import embed
 from classifier.embed import EmbeddingCache, encoder_input, text_key
@@ -64,3 +65,25 @@ def test_concurrent_writers_share_one_cache(tmp_path):
         assert list(pool.map(_embed_in_worker, jobs)) == [4, 4, 4, 12]
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT COUNT(*) FROM embedding").fetchone()[0] == 12
+
+
+def test_cache_set_up_waits_out_a_lock_and_raises_other_errors():
+    import sqlite3
+
+    from classifier.embed import _set_up
+
+    class Flaky:
+        def __init__(self, failures, message):
+            self.failures, self.message, self.statements = failures, message, []
+
+        def execute(self, statement):
+            if self.failures:
+                self.failures -= 1
+                raise sqlite3.OperationalError(self.message)
+            self.statements.append(statement)
+
+    locked = Flaky(2, "database is locked")
+    _set_up(locked)
+    assert locked.statements[0] == "PRAGMA journal_mode=WAL" and len(locked.statements) == 2
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _set_up(Flaky(1, "disk I/O error"))
