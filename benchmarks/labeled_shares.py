@@ -1,14 +1,15 @@
 """The labeled truth of the SME-targeted view beside the report's estimate of it.
 
-    CLASSIFIER_DATA=../shared/data python benchmarks/labeled_shares.py [--report report/shares.json]
+    python benchmarks/labeled_shares.py [--model models/default] [--report report/shares.json]
 
-In the shared STIP data every SME-targeted initiative is labeled (its latest wave), so the
-labeled shares among its network records are the truth the report's SME-targeted OECD figures
-estimate (the report covers every wave of those initiatives and reads the labeled records with
-their out-of-fold predictions). For the Chinese measures only a random sample is labeled: their
-shares come from the labels drawn at random in SME-targeted documents, weighted by design
-(``classifier.sampling``), and rest on few network units. Prints both beside the report's
-headline figures (primary type among network units and the lead-firm share).
+The truth is the class mix the quantification benchmark samples at (``LabeledPosteriors.corpus_mix``
+with ``sme_only``): the labels drawn at random in SME-targeted documents, weighted by the sampling
+design (``classifier.sampling``), read from the model's out-of-fold files. In the shared STIP data
+every SME-targeted initiative is labeled (its latest wave), so for the OECD corpus that mix is the
+labeled census of the view the report's SME-targeted figures estimate (the report covers every wave
+of those initiatives and reads the labeled records with their out-of-fold predictions). For the
+Chinese measures only a random sample is labeled, and it holds few network units. Prints both
+beside the report's headline figures (primary type among network units and the lead-firm share).
 """
 from __future__ import annotations
 
@@ -21,48 +22,56 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.codebook import LABELS  # noqa: E402
-from classifier.labels import load_repository_labels  # noqa: E402
-from classifier.sampling import design_weights  # noqa: E402
+from classifier.quantify import flat_shares, labeled_posteriors, labels_of, shares  # noqa: E402
 
 CORPUS_OF_LANG = {"en": "oecd", "zh": "cn"}
+PRIMARY_KEYS = [f"primary_share_of_network.{label}" for label in LABELS]
+LEAD_FIRM_KEY = "orientation_share_of_network.lead_firm"
 
 
-def labeled_shares(units, weights) -> dict:
-    network = units["primary"].ne("none").to_numpy()
-    w = weights[network]
-    shares = {label: float(w[(units["primary"].to_numpy()[network] == label)].sum() / w.sum()) for label in LABELS}
-    shares["lead_firm"] = float(w[units["orientation"].to_numpy()[network] == "lead_firm"].sum() / w.sum())
-    return shares | {"network_units": int((w > 0).sum())}
+def labeled_truth(labeled) -> tuple[dict, int]:
+    """The SME-targeted view's shares from the random labels weighted by design, and its random network units."""
+    truth = {**flat_shares(shares("primary", labeled.corpus_mix("primary", sme_only=True))),
+             **flat_shares(shares("orientation", labeled.corpus_mix("orientation", sme_only=True)))}
+    rows = labeled.random_rows(sme_only=True)
+    network = int(np.count_nonzero(labels_of(labeled.truth.iloc[rows], "primary") < len(LABELS)))
+    return truth, network
 
 
 def report_shares(view: dict, corpus: str) -> dict:
+    """The headline value (corrected where it leads, else raw) of each share the table shows."""
     figures = view["corpora"][corpus]["figures"]
-    best = lambda f: (f.get("corrected") if f["headline"] == "corrected" else f["raw"])["value"]  # noqa: E731
-    shares = {label: best(figures["primary_share_of_network"][label]) for label in LABELS}
-    return shares | {"lead_firm": best(figures["orientation_share_of_network"]["lead_firm"])}
+    values = {}
+    for key in [*PRIMARY_KEYS, LEAD_FIRM_KEY]:
+        family, category = key.split(".", 1)
+        figure = figures[family][category]
+        values[key] = (figure["corrected"] if figure["headline"] == "corrected" else figure["raw"])["value"]
+    return values
+
+
+def row(corpus: str, source: str, values: dict, network_units: int) -> str:
+    return (f"| {corpus} | {source} | " + " | ".join(f"{values[k]:.1%}" for k in [*PRIMARY_KEYS, LEAD_FIRM_KEY])
+            + f" | {network_units} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=Path("models/default"))
     parser.add_argument("--report", type=Path, default=Path("report/shares.json"))
     args = parser.parse_args()
-    units = load_repository_labels()
-    units = units[units["sme_targeted"].astype(bool)].reset_index(drop=True)
-    weights = design_weights(units)
+    labeled = labeled_posteriors(args.model)
     view = json.loads(args.report.read_text())["views"]["sme"] if args.report.exists() else None
     print("| corpus | source | " + " | ".join(LABELS) + " | lead_firm | network units |")
     print("|---|---|" + "---|" * (len(LABELS) + 2))
     for lang, corpus in CORPUS_OF_LANG.items():
-        part = units["lang"].eq(lang).to_numpy()
-        census = lang == "en"  # every SME-targeted STIP initiative is labeled
-        truth = labeled_shares(units[part], np.ones(part.sum()) if census else weights[part])
-        source = "all labeled SME initiatives" if census else "random labels, weighted by design"
-        print(f"| {corpus} | {source} | " + " | ".join(f"{truth[k]:.1%}" for k in (*LABELS, "lead_firm"))
-              + f" | {truth['network_units']} |")
+        if lang not in labeled:
+            continue
+        truth, network = labeled_truth(labeled[lang])
+        source = "all labeled SME initiatives" if lang == "en" else "random labels, weighted by design"
+        print(row(corpus, source, truth, network))
         if view is not None and corpus in view["corpora"]:
-            estimate = report_shares(view, corpus)
-            print(f"| {corpus} | report ({args.report}) | " + " | ".join(f"{estimate[k]:.1%}" for k in (*LABELS, "lead_firm"))
-                  + f" | {view['corpora'][corpus]['network_units']} |")
+            print(row(corpus, f"report ({args.report})", report_shares(view, corpus),
+                      view["corpora"][corpus]["network_units"]))
 
 
 if __name__ == "__main__":

@@ -318,11 +318,11 @@ def _run_settings(chunk_size: int, model_path: str | None, with_measures: bool) 
 
 
 def _model_sha256(model_path: str | None) -> str:
-    from .persist import MANIFEST
+    from .persist import MANIFEST, read_manifest
     from .tagger import model_dir
 
-    manifest = model_dir(model_path) / MANIFEST
-    return json.loads(manifest.read_text(encoding="utf-8")).get("sha256", "") if manifest.exists() else ""
+    directory = model_dir(model_path)
+    return read_manifest(directory)["sha256"] if (directory / MANIFEST).exists() else ""
 
 
 def _run_key(identity: list, settings: dict) -> str:

@@ -282,8 +282,10 @@ class Correction:
 
         return FittedQuantifiers(self.labeled)
 
+    @cached_property
     def out_of_fold(self) -> pd.DataFrame:
-        """The labeled units' out-of-fold readings (labels and p_* columns), indexed by unit id."""
+        """The labeled units' out-of-fold readings (labels and p_* columns), indexed by unit id; built once for
+        every view and corpus of the language."""
         if "unit_id" not in self.labeled.truth:
             return pd.DataFrame()
         predicted = self.labeled.predicted.assign(types=_type_lists(self.labeled.predicted["types"]))
@@ -513,10 +515,10 @@ def build_view(name: str, corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | 
         units = analysis_units(kept, kept_measures, chosen)
         if chosen == "measures":  # measures inherit their document's metadata (country, year ...)
             units = units.join(kept.set_index("doc_id")[["country"]], on="doc_id")
-        if correction is not None:
-            units = read_labeled_out_of_fold(units, correction, chosen)
-        units_by_corpus[corpus] = units
         usable = correction if correction is not None and correction.unit == chosen else None
+        if usable is not None:  # only the labels' own unit can hold labeled units
+            units = read_labeled_out_of_fold(units, usable, chosen)
+        units_by_corpus[corpus] = units
         estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed, filters.sme_only)
     title = "SME-targeted policies" if filters.sme_only else "all policies"
     view = View(name, title, filters.describe(), estimates, compare(units_by_corpus, replicates, seed))
@@ -535,7 +537,7 @@ def read_labeled_out_of_fold(units: pd.DataFrame, correction: Correction, unit: 
     from .quantify import corpus_posteriors
 
     units = corpus_posteriors(units)
-    oof = correction.out_of_fold()
+    oof = correction.out_of_fold
     ids = units["measure_id" if unit == "measures" and "measure_id" in units else "doc_id"]
     labeled_as = ids.where(ids.isin(oof.index))
     if "text" in units:  # a copy of a labeled text (the same article in another regulation) reads as its original

@@ -170,8 +170,6 @@ def random_stratum(units: pd.DataFrame, n: int, seed: int, sme_pool: bool) -> pd
     return pool.sample(min(n, len(pool)), random_state=seed)
 
 
-
-
 def random_sampling_name(unit_id: str, other: bool) -> str:
     """The stratum names of rounds 1-3: random:cn / random:sme / random:other (recorded for reweighting)."""
     if other:
