@@ -82,8 +82,8 @@ def test_held_out_errors_are_measured_at_the_mix_of_the_random_labels(monkeypatc
     want = np.bincount(y[units.random_rows()], minlength=4) / len(units.random_rows())
     drawn_at = []
     real = quantify.sample_at_prevalence
-    monkeypatch.setattr(quantify, "sample_at_prevalence",
-                        lambda labels, p, size, rng: drawn_at.append((p, size)) or real(labels, p, size, rng))
+    monkeypatch.setattr(quantify, "sample_at_prevalence", lambda labels, p, size, rng, weights=None:
+                        drawn_at.append((p, size)) or real(labels, p, size, rng, weights))
     assert np.allclose(units.corpus_mix("orientation"), want)
     errors = fitted.held_out_errors("PCC", "orientation", seed=0, splits=3, size=777)
     assert len(errors) == 3 and len(drawn_at) == 3
