@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ from .codebook import CODEBOOK_VERSION, label_problems, parse_types
 from .corpus import is_sme_targeted
 from .documents import OK
 from .ingest import iter_documents
-from .sampling import latest_wave_cells, stip_cell
+from .sampling import candidate_measures, cn_cell, latest_wave_cells, stip_cell
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABEL_DIR = REPO_ROOT / "corpus" / "labels"
@@ -79,10 +80,6 @@ def _readable_documents(folder: Path, corpus: str):
     return (d for d in iter_documents(folder, corpus) if d.status == OK)
 
 
-def _documents_by_id(folder: Path, corpus: str, wanted: set[str]) -> dict:
-    return {d.doc_id: d for d in _readable_documents(folder, corpus) if d.doc_id in wanted}
-
-
 def _stip_records(folder: Path, wanted: set[str]) -> tuple[dict, dict]:
     """The wanted STIP records by id, and how many initiatives each design cell of the corpus holds."""
     docs, records = {}, []
@@ -110,9 +107,19 @@ def _join_oecd(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     )
 
 
+def _cn_documents(folder: Path, wanted: set[str]) -> tuple[dict, dict]:
+    """The wanted Chinese documents by id, and how many candidate measures each design cell of the corpus holds."""
+    docs, cells = {}, Counter()
+    for doc in _readable_documents(folder, "cn"):
+        cells[cn_cell(doc)] += len(candidate_measures(doc))
+        if doc.doc_id in wanted:
+            docs[doc.doc_id] = doc
+    return docs, dict(cells)
+
+
 def _join_cn(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     # Label doc ids carry the corpus prefix used at labeling time ("cn/...").
-    docs = _documents_by_id(folder, "cn", set(labels.doc_id))
+    docs, cell_sizes = _cn_documents(folder, set(labels.doc_id))
     _missing(sorted({d for d in labels.doc_id if d not in docs}), folder)
     texts, stale = [], []
     for row in labels.itertuples():
@@ -123,7 +130,9 @@ def _join_cn(labels: pd.DataFrame, folder: Path) -> pd.DataFrame:
     if stale:
         raise LabelError(f"{len(stale)} labeled measures no longer match their text (source or segmenter changed), "
                          f"e.g. {', '.join(stale[:3])}")
+    cells = [cn_cell(docs[d]) for d in labels.doc_id]
     return labels.assign(corpus="cn", lang="zh", unit="measures", text=texts, group=labels.doc_id,
+                         cell=cells, cell_size=[cell_sizes.get(c, 0) for c in cells],  # the sampling design
                          sme_targeted=[is_sme_targeted(docs[d]) for d in labels.doc_id])
 
 

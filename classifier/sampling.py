@@ -8,23 +8,39 @@ initiatives or not x carrying a network-related STIP tag or not), with the tagge
 whole and the untagged cells at random, so an unweighted mix of the random labels under-counts
 network records.
 
-The design weight of a unit is the number of corpus records of its cell over the number of labels
-drawn at random in that cell (0 for units not drawn at random); Chinese measures were drawn at
-random from one pool (``random:cn``), so each weighs 1.
+Chinese measures were drawn at random from one pool (``random:cn``: documents whose title names
+SME-relevant policy, and all local notices and work reports) and, from round 8, from the SME-targeted
+view the report headlines (``random:cn-sme``: documents about SMEs, ``corpus.is_sme_targeted``, in the
+pool or not). Their cells are pool membership x that view: ``cn:pool:sme``, ``cn:pool:other``,
+``cn:out:sme`` and ``cn:out:other`` (never drawn at random, so no mix stands for it).
+
+The design weight of a unit is the number of corpus units of its cell over the number of labels
+drawn at random in that cell (0 for units not drawn at random; 1 for a unit with no cell).
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
+from .corpus import document_rows, is_sme_targeted
+from .documents import OK
+
 RANDOM_STRATUM = "random:"  # the prefix of every stratum sampled at random from a corpus (or a cell of it)
 # Strata drawn at random within one STIP cell (enriched:sme took the whole cell in round 1).
 CELL_STRATA = ("enriched:sme", "enriched:other")
 # The STIP tags of network-related themes and instruments that defined the enriched cells.
 NETWORK_TAGS = ("TH47", "TH42", "TH43", "TH36", "F61:V428", "F63:V438", "F73:V59", "F73:V60")
+
+# A candidate measure: shorter ones are headings or fragments, not provisions.
+MIN_MEASURE_CHARS = 20
+# The Chinese pool of ``random:cn``, as corpus/tools/sample_units.py drew it in rounds 1-3 and
+# ``classifier annotate suggest --strategy random`` since: titles naming SME-relevant policy ...
+CN_POOL_TITLE = re.compile("中小企业|小微企业|个体工商户|民营经济|科技成果|科学技术进步|营商环境|产业|工业|制造业|创新")
+CN_POOL_SOURCES = ("local/", "reports/")  # ... and all local notices and work reports
 
 
 def has_network_tag(tags: str) -> bool:
@@ -43,6 +59,21 @@ def latest_wave_cells(records: Iterable[tuple[str, int | None, dict]]) -> Counte
         if initiative not in latest or (wave or 0) >= latest[initiative][0]:
             latest[initiative] = (wave or 0, meta)
     return Counter(stip_cell(meta) for _, meta in latest.values())
+
+
+def in_cn_pool(title: str, source: str) -> bool:
+    return bool(CN_POOL_TITLE.search(title or "")) or str(source).startswith(CN_POOL_SOURCES)
+
+
+def cn_cell(doc) -> str:
+    """The design cell of a Chinese document's measures: ``cn:pool|out`` x ``sme|other``."""
+    pool = "pool" if in_cn_pool(str(doc.meta.get("title") or ""), doc.source) else "out"
+    return f"cn:{pool}:{'sme' if is_sme_targeted(doc) else 'other'}"
+
+
+def candidate_measures(doc) -> list[dict]:
+    """The corpus rows of a document that are candidate units (measures read whole, long enough)."""
+    return [row for row in document_rows(doc) if row["status"] == OK and len(row["text"]) >= MIN_MEASURE_CHARS]
 
 
 def drawn_at_random(sampling: pd.Series) -> np.ndarray:

@@ -204,6 +204,13 @@ def test_random_stratum_draws_only_from_the_sme_pool_reproducibly():
     assert set(suggest.suggest(pool(), 5, "random-other", seed=3).sampling) == {"random:other"}
 
 
+def test_random_sme_draws_from_the_sme_targeted_view_in_the_pool_or_not():
+    units = pool().assign(sme_pool=lambda f: f.doc_id.isin(["cn/d0", "cn/d2"]))  # the pool and the view differ
+    batch = suggest.suggest(units, 12, "random-sme", seed=1)
+    assert set(batch.doc_id) == {"cn/d0", "cn/d1"} and set(batch.sampling) == {"random:cn-sme"}
+    assert set(suggest.suggest(units, 12, "random", seed=1).doc_id) == {"cn/d0", "cn/d2"}
+
+
 def test_unknown_strategy_term_is_an_error():
     with pytest.raises(ValueError, match="unknown strategy term 'novelty'"):
         suggest.Strategy.parse("rare+novelty")

@@ -68,3 +68,34 @@ def test_the_sme_view_mix_counts_only_random_labels_of_sme_targeted_documents():
     assert labeled.random_rows(sme_only=True).tolist() == [0, 2, 3]
     assert np.isclose(labeled.corpus_mix("primary", sme_only=True).max(), 2 / 3)
     assert np.isclose(labeled.corpus_mix("primary").max(), 10 / 12)
+
+
+def chinese_corpus(folder, fixtures_law: str) -> None:
+    """Three documents, one per cell: an SME law in the pool, a law outside it about SMEs (named three times,
+    title outside the pool's rule) and one outside it about something else."""
+    laws = folder / "cn" / "laws"
+    laws.mkdir(parents=True)
+    (laws / "sme.md").write_text(fixtures_law, encoding="utf-8")
+    body = "\n\n".join(f"第{n}条 {text}" for n, text in enumerate(
+        ["为了规范合同行为，保护当事人的合法权益，制定本法。", "中小企业与大企业订立合同，应当遵循公平原则。",
+         "中小企业的合法权益受法律保护，任何单位不得侵犯中小企业的财产。"], 1))
+    (laws / "contract.md").write_text(f"# 示例合同法\n\n<!-- INFO END -->\n\n{body}\n", encoding="utf-8")
+    (laws / "roads.md").write_text("# 示例道路交通安全法\n\n<!-- INFO END -->\n\n第一条 为了维护道路交通秩序，预防和减少交通事故，"
+                                   "保护人身安全，制定本法。\n\n第二条 车辆驾驶人应当遵守道路交通安全法律、法规的规定。\n",
+                                   encoding="utf-8")
+
+
+def test_chinese_measures_carry_the_cell_of_their_document_and_its_size(tmp_path):
+    from classifier.annotate.units import read_units
+
+    chinese_corpus(tmp_path, (FIXTURES / "law_zh.md").read_text(encoding="utf-8"))
+    units = read_units([f"cn={tmp_path / 'cn'}"])
+    per_doc = units.groupby("doc_id").size()
+    keyed = units.groupby("doc_id").head(1)[["unit_id", "doc_id", "start", "end", "text_sha1"]].assign(
+        types=[[]] * 3, primary="none", orientation="neutral", sampling="random:cn-sme")
+    joined = join_keyed_labels(keyed, tmp_path).set_index("doc_id")
+    cells = joined["cell"].to_dict()
+    assert cells == {"cn/laws/sme.md": "cn:pool:sme", "cn/laws/contract.md": "cn:out:sme",
+                     "cn/laws/roads.md": "cn:out:other"}
+    assert joined["cell_size"].to_dict() == {doc: per_doc[doc] for doc in cells}  # candidate measures of the cell
+    assert design_weights(joined.reset_index()).tolist() == [float(per_doc[doc]) for doc in joined.index]

@@ -16,7 +16,10 @@ are near-identical (cosine >= ``near_duplicate``) to one already picked, so ten 
 article from ten provincial regulations do not fill a batch.
 
 ``random`` draws uniformly from the SME pool (Chinese: SME-relevant documents as in rounds 1-3;
-STIP: SME-targeted initiatives), ``random-other`` from the rest, so estimates can be reweighted.
+STIP: SME-targeted initiatives), ``random-other`` from the rest, and ``random-sme`` from the
+SME-targeted view the report headlines (``corpus.is_sme_targeted``; Chinese: documents about SMEs,
+in the pool or not), so estimates can be reweighted by the cells of the sampling design
+(``classifier.sampling``).
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ from ..sampling import RANDOM_STRATUM
 
 RARE_CLASSES = ("production", "partnership", "cluster", "lead_firm")
 TERMS = ("uncertainty", "disagreement", "rare", "sme")
-RANDOM_STRATEGIES = ("random", "random-other")
+RANDOM_STRATEGIES = ("random", "random-other", "random-sme")
 BATCH_FIELDS = ["unit_id", "doc_id", "start", "end", "text_sha1", "title", "section", "country", "wave",
                 "sme_targeted", "sampling", "strategy", "seed", "codebook_version", "text"]
 
@@ -149,8 +152,8 @@ def suggest(units: pd.DataFrame, n: int, strategy: str, seed: int, clf=None, per
             near_duplicate: float = 0.8) -> pd.DataFrame:
     """The batch rows for ``n`` units of the (unlabeled) pool, with how each was chosen."""
     if strategy in RANDOM_STRATEGIES:
-        chosen = random_stratum(units, n, seed, sme_pool=strategy == "random")
-        sampling = pd.Series([random_sampling_name(u, strategy == "random-other") for u in chosen["unit_id"]],
+        chosen = random_stratum(units, n, seed, strategy)
+        sampling = pd.Series([random_sampling_name(u, strategy) for u in chosen["unit_id"]],
                              index=chosen.index, dtype=object)
     else:
         plan = Strategy.parse(strategy)
@@ -162,19 +165,28 @@ def suggest(units: pd.DataFrame, n: int, strategy: str, seed: int, clf=None, per
     return batch[BATCH_FIELDS].reset_index(drop=True)
 
 
-def random_stratum(units: pd.DataFrame, n: int, seed: int, sme_pool: bool) -> pd.DataFrame:
-    pool = units[units["sme_pool"] == sme_pool]
+def random_stratum(units: pd.DataFrame, n: int, seed: int, strategy: str) -> pd.DataFrame:
+    pool = units[random_pool(units, strategy)]
     if len(pool) < n:
-        print(f"suggest: the {'SME' if sme_pool else 'other'} pool holds only {len(pool)} units for the {n} asked",
-              file=sys.stderr)
+        print(f"suggest: the pool of {strategy} holds only {len(pool)} units for the {n} asked", file=sys.stderr)
     return pool.sample(min(n, len(pool)), random_state=seed)
 
 
-def random_sampling_name(unit_id: str, other: bool) -> str:
-    """The stratum names of rounds 1-3: random:cn / random:sme / random:other (recorded for reweighting)."""
-    if other:
+def random_pool(units: pd.DataFrame, strategy: str) -> pd.Series:
+    """The units a random strategy draws from (uniformly)."""
+    if strategy == "random-sme":
+        return units["sme_targeted"].astype(bool)
+    return units["sme_pool"] == (strategy == "random")
+
+
+def random_sampling_name(unit_id: str, strategy: str) -> str:
+    """The stratum a random draw records (for reweighting): random:cn / random:sme / random:other, as in
+    rounds 1-3, and random:cn-sme for Chinese measures drawn from the SME-targeted view."""
+    if strategy == "random-other":
         return f"{RANDOM_STRATUM}other"
-    return f"{RANDOM_STRATUM}sme" if unit_id.startswith("stip:") else f"{RANDOM_STRATUM}cn"
+    if unit_id.startswith("stip:"):
+        return f"{RANDOM_STRATUM}sme"
+    return f"{RANDOM_STRATUM}cn-sme" if strategy == "random-sme" else f"{RANDOM_STRATUM}cn"
 
 
 # ---------------------------------------------------------------- batch files

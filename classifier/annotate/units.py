@@ -9,23 +9,17 @@ Two kinds of unit, as the label files store them:
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
 
-from ..corpus import document_rows, is_about_smes
+from ..corpus import is_about_smes
 from ..documents import OK
 from ..ingest import iter_documents, parse_spec
 from ..labels import LABEL_DIR, text_sha1
-
-MIN_MEASURE_CHARS = 20  # shorter measures are headings or fragments, not provisions
-
-# The pools of the random strata, as corpus/tools/sample_units.py drew them in rounds 1-3.
-CN_SME_DOC = re.compile("中小企业|小微企业|个体工商户|民营经济|科技成果|科学技术进步|营商环境|产业|工业|制造业|创新")
-CN_BROAD_SOURCES = ("local/", "reports/")  # all local notices and work reports count as SME-relevant
+from ..sampling import candidate_measures, in_cn_pool
 
 UNIT_COLUMNS = ["unit_id", "kind", "doc_id", "start", "end", "text_sha1", "title", "section", "country",
                 "initiative_id", "wave", "sme_targeted", "about_smes", "sme_pool", "text"]
@@ -58,13 +52,13 @@ def record_unit(doc) -> dict:
 
 def measure_units(doc) -> list[dict]:
     title = str(doc.meta.get("title") or "")
-    relevant = bool(CN_SME_DOC.search(title)) or doc.source.startswith(CN_BROAD_SOURCES)
+    relevant = in_cn_pool(title, doc.source)
     sme = is_about_smes(doc.text, title)
     return [{"unit_id": row["measure_id"], "kind": "measure", "doc_id": row["doc_id"], "start": row["start"],
              "end": row["end"], "text_sha1": text_sha1(row["text"]), "title": title, "section": row["section"] or "",
              "country": "", "initiative_id": "", "wave": None, "sme_targeted": sme, "about_smes": sme, "sme_pool": relevant,
              "text": row["text"]}
-            for row in document_rows(doc) if row["status"] == OK and len(row["text"]) >= MIN_MEASURE_CHARS]
+            for row in candidate_measures(doc)]
 
 
 def latest_waves(units: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from classifier.annotate.units import CN_SME_DOC  # noqa: E402  (the one definition of SME relevance)
+from classifier.sampling import CN_POOL_TITLE  # noqa: E402  (the one definition of SME relevance)
 from classifier.sampling import has_network_tag  # noqa: E402  (the one definition of the STIP cells)
 
 CN_RARE_CUES = re.compile("产业链|供应链|配套|集群|龙头|大企业|大型企业|链主|融通|联盟|采购|账款|款项|对接|上下游|协会|外资|跨国")
@@ -51,7 +51,7 @@ def oecd_units(table: pd.DataFrame, seed: int, sizes: dict) -> pd.DataFrame:
 def cn_units(table: pd.DataFrame, seed: int, n_enriched: int, n_random: int, rare_only: bool = False) -> pd.DataFrame:
     ok = table[(table.status == "ok") & (table.text.str.len() >= 20)]
     titles = ok.groupby("doc_id").title.first().fillna("")
-    relevant = titles[titles.map(lambda t: bool(CN_SME_DOC.search(t)))].index
+    relevant = titles[titles.map(lambda t: bool(CN_POOL_TITLE.search(t)))].index
     pool = ok[ok.doc_id.isin(relevant) | ok.source.str.startswith(("local/", "reports/"))] if not rare_only else ok
     cued = pool.text.str.contains(CN_RARE_CUES if rare_only else CN_CUES)
     enriched = pool[cued].sample(min(n_enriched, int(cued.sum())), random_state=seed).assign(sampling="enriched:cn")
