@@ -124,7 +124,8 @@ def main() -> None:
         model = build_model(configured(base, overrides))
         if name in TRAINED_WITHOUT:
             model = TrainedWithout(model, *TRAINED_WITHOUT[name])
-        evaluation = cross_validate(model, units, n_splits=settings["n_splits"], seed=settings["seed"], baselines={})
+        evaluation = cross_validate(model, units, n_splits=settings["n_splits"], seed=settings["seed"], baselines={},
+                                    n_jobs=settings.get("n_jobs", 1))
         metrics = evaluation["metrics"]["model"]
         results[name] = {"description": description, "overrides": overrides,
                          "seconds": round(time.perf_counter() - started), **language_rows(metrics)}

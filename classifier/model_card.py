@@ -134,7 +134,8 @@ def render_markdown(card: dict) -> str:
         f"- Codebook version: {card['codebook_version']} (`corpus/codebook.md`, sha256 `{card['codebook_sha256'][:16]}…`)",
         f"- Training data sha256: `{card['training_data_sha256']}`",
         f"- Decision thresholds per network type: {card['thresholds']}",
-        f"- Fit time on the full labeled corpus: {card['fit_seconds']} s", "",
+        f"- Fit time on the full labeled corpus: {card['fit_seconds']} s; the training run (cross-validation, "
+        f"with the final fit beside its folds): {card.get('cv_seconds')} s", "",
         "## Training data", "",
         "| corpus | units | documents | production | knowledge | partnership | cluster | none | lead_firm | network | neutral |",
         "|---|---|---|---|---|---|---|---|---|---|---|",

@@ -154,13 +154,16 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
         settings = config.get("evaluation", {})
         baselines = {name: BASELINES[name] for name in settings.get("baselines", [])}
         evaluation = cross_validate(model, units, n_splits=settings.get("n_splits", 5), seed=settings.get("seed", 0),
-                                    baselines=baselines, progress=lambda msg: say(f"  cross-validation {msg}"))
+                                    baselines=baselines, progress=lambda msg: say(f"  cross-validation {msg}"),
+                                    n_jobs=settings.get("n_jobs", 1), refit=True)
+        model, fit_seconds = evaluation["fitted"], evaluation["fit_seconds"]
         cv_seconds = time.perf_counter() - started
-        say(f"cross-validation: {cv_seconds:.0f}s")
-    started = time.perf_counter()
-    model.fit(units["text"].tolist(), units)
-    fit_seconds = time.perf_counter() - started
-    say(f"final fit: {fit_seconds:.0f}s")
+        say(f"cross-validation and final fit: {cv_seconds:.0f}s")
+    else:
+        started = time.perf_counter()
+        model.fit(units["text"].tolist(), units)
+        fit_seconds = time.perf_counter() - started
+        say(f"final fit: {fit_seconds:.0f}s")
     info = {
         "codebook_version": CODEBOOK_VERSION,
         "training_data_sha256": data_hash(units),
