@@ -18,7 +18,8 @@ def suggest(
     n: int = typer.Option(100, "--n", min=1, help="Units to choose"),
     out: Path = typer.Option(..., "--out", "-o", help="Batch file to write (JSON Lines, with texts: keep it outside the repository)"),
     strategy: str = typer.Option("uncertainty+disagreement+rare", "--strategy",
-                                 help="TERM[*WEIGHT]+... of uncertainty, disagreement, rare, sme; or random / random-other"),
+                                 help="TERM[*WEIGHT]+... of uncertainty, disagreement, rare, sme; or random / random-other / "
+                                      "random-sme (the SME-targeted view)"),
     seed: int = typer.Option(0, "--seed"),
     exclude: List[Path] = typer.Option([], "--exclude", help="Earlier batch files whose units are not chosen again"),
     per_doc: int = typer.Option(3, "--per-doc", min=1, help="At most this many units of one document"),
