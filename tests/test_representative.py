@@ -26,6 +26,15 @@ def units(n_random_none: int, n_chosen_none: int = 50, n_network: int = 60, sme:
     return LabeledPosteriors("zh", "measures", predicted, truth, np.arange(n) // 2)
 
 
+def recording(fit, fitted_on: list, checked_on: list):
+    """``fit_quantifier`` that records the posteriors each quantifier learns from and each sample it estimates."""
+    def recording_fit(name, P, y):
+        fitted_on.append(P)
+        estimate = fit(name, P, y)
+        return lambda Q: checked_on.append(Q) or estimate(Q)
+    return recording_fit
+
+
 def test_a_class_with_enough_random_units_is_stood_for_by_them_alone():
     labeled = units(n_random_none=REPRESENTATIVE_MIN)
     weights = labeled.draw_weights("primary")
@@ -73,14 +82,7 @@ def test_quantifiers_learn_from_and_are_checked_on_the_units_standing_for_the_co
     labeled = units(n_random_none=REPRESENTATIVE_MIN + 50)
     chosen = posteriors(labeled.predicted, "primary")[REPRESENTATIVE_MIN + 50]  # the first chosen unit's posteriors
     fitted_on, checked_on = [], []
-    real_fit = quantify.fit_quantifier
-
-    def recording_fit(name, P, y):
-        fitted_on.append(P)
-        estimate = real_fit(name, P, y)
-        return lambda Q: checked_on.append(Q) or estimate(Q)
-
-    monkeypatch.setattr(quantify, "fit_quantifier", recording_fit)
+    monkeypatch.setattr(quantify, "fit_quantifier", recording(quantify.fit_quantifier, fitted_on, checked_on))
     FittedQuantifiers(labeled).held_out_errors("PCC-BCTS", "primary", seed=0, splits=3, size=400, sme_only=True)
     assert len(fitted_on) == 3 and len(checked_on) == 3
     for P in fitted_on + checked_on:
@@ -103,14 +105,7 @@ def test_the_benchmark_samples_and_fits_the_units_standing_for_the_corpus(monkey
     labeled = units(n_random_none=5 * REPRESENTATIVE_MIN, n_chosen_none=200, n_network=100)
     chosen = posteriors(labeled.predicted, "primary")[5 * REPRESENTATIVE_MIN]
     seen = []
-    real_fit = bench.fit_quantifier
-
-    def recording_fit(name, P, y):
-        seen.append(P)
-        estimate = real_fit(name, P, y)
-        return lambda Q: seen.append(Q) or estimate(Q)
-
-    monkeypatch.setattr(bench, "fit_quantifier", recording_fit)
+    monkeypatch.setattr(bench, "fit_quantifier", recording(bench.fit_quantifier, seen, seen))
     monkeypatch.setattr(bench, "ESTIMATORS", ("PCC",))
     monkeypatch.setattr(bench, "coverage", lambda *args, **kwargs: float("nan"))
     args = argparse.Namespace(samples=2, size=100, corpus_size=200, coverage_samples=0, replicates=2)
