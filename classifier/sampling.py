@@ -82,9 +82,10 @@ def drawn_at_random(sampling: pd.Series) -> np.ndarray:
 
 
 def design_weights(units: pd.DataFrame) -> np.ndarray:
-    """Per unit: corpus records of its cell / random labels in the cell (1 without a cell; 0 if not drawn at random).
+    """Per unit: corpus units of its cell / random labels in the cell (1 without a cell; 0 if not drawn at random).
 
-    ``units`` has ``sampling`` and, for STIP records, ``cell`` and ``cell_size`` (records of that cell).
+    ``units`` has ``sampling`` and, for STIP records and Chinese measures, ``cell`` and ``cell_size`` (the
+    initiatives or candidate measures of that cell).
     """
     random = drawn_at_random(units["sampling"])
     weights = random.astype(float)
