@@ -144,7 +144,6 @@ KDEY_BANDWIDTH = 0.1  # of KDEy-ML's Gaussian kernels on the posteriors
 
 
 def _quapy_method(name: str, n_classes: int, P: np.ndarray, y: np.ndarray):
-    from quapy.method._kdey import KDEyML
     from quapy.method.aggregative import ACC, CC, EMQ, PACC, PCC
 
     clf = Posteriors(n_classes).fit(None)
@@ -162,8 +161,6 @@ def _quapy_method(name: str, n_classes: int, P: np.ndarray, y: np.ndarray):
         # a calibration that cannot be fitted falls back to the posteriors as they are.
         emq = EMQ(**common, val_split=(P, y), exact_train_prev=False, calib="bcts", on_calib_error="backup")
         return emq if name == "EMQ-BCTS" else _RecalibratedPCC(emq)
-    if name == "KDEy-ML":
-        return KDEyML(**common, val_split=None, bandwidth=KDEY_BANDWIDTH, random_state=0)
     raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
 
 
@@ -190,6 +187,8 @@ def fit_quantifier(name: str, P: np.ndarray, y: np.ndarray):
     present = np.unique(y)
     if len(present) < 2:  # nothing to learn a correction from: counting is all there is
         return fit_quantifier("CC", P, y)
+    if name == "KDEy-ML":
+        return kdey_quantifier(P, y, n_classes)
     method = _quapy_method(name, n_classes, P, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -522,8 +521,6 @@ class KernelKDEy:
         self.onehot = np.eye(self.n_classes)[y]  # (labeled, classes)
 
     def quantify(self, labeled_rows: np.ndarray, corpus_rows: np.ndarray) -> np.ndarray:
-        from quapy.functional import optim_minimize
-
         drawn = np.bincount(labeled_rows, minlength=len(self.onehot))[:, None] * self.onehot
         per_class = drawn.sum(axis=0)
         if not len(corpus_rows):
@@ -531,12 +528,47 @@ class KernelKDEy:
         if (per_class > 0).sum() < 2:  # as fit_quantifier: nothing to learn a correction from, so count
             return fit_quantifier("CC", self.onehot, None)(self.corpus_p[corpus_rows])
         densities = (self.kernels @ (drawn / np.maximum(per_class, 1)))[corpus_rows]  # an absent class: density 0
+        return kdey_maximum_likelihood(densities)
 
-        def neg_loglikelihood(prevalence):
-            return -np.sum(np.log(densities @ prevalence + self.EPSILON))
 
-        estimate = np.asarray(optim_minimize(neg_loglikelihood, self.n_classes), float)
-        return estimate / estimate.sum() if estimate.sum() > 0 else estimate
+def kdey_quantifier(P: np.ndarray, y: np.ndarray, n_classes: int) -> Callable[[np.ndarray], np.ndarray]:
+    """KDEy-ML learned from labeled (P, y), as QuaPy's KDEyML computes it: a Gaussian KDE of the posteriors per
+    class (bandwidth ``KDEY_BANDWIDTH``) and the class mix maximising the sample's likelihood under their
+    mixture (QuaPy's optimiser). A sample's densities are computed once per distinct row, each row's
+    log-likelihood counted as often as the row occurs: the held-out errors draw samples of a corpus's size (up
+    to 15,307 measures) from a fifth of the labeled units, and QuaPy's KDE scored every repeat (91 s of a
+    report)."""
+    P, onehot = np.asarray(P, float), np.eye(n_classes)[y]
+    per_class_weights = onehot / np.maximum(onehot.sum(axis=0), 1)  # an absent class: density 0
+
+    def quantify(Q: np.ndarray) -> np.ndarray:
+        if not len(Q):
+            return np.full(n_classes, np.nan)
+        distinct, counts = np.unique(np.asarray(Q, float), axis=0, return_counts=True)
+        return kdey_maximum_likelihood(class_densities(distinct, P, per_class_weights), counts)
+
+    return quantify
+
+
+def kdey_maximum_likelihood(densities: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+    """The class mix maximising sum(count * log(densities @ mix)), by QuaPy's optimiser (as ``KDEyML.aggregate``)."""
+    from quapy.functional import optim_minimize
+
+    counts = np.ones(len(densities)) if counts is None else np.asarray(counts, float)
+
+    def neg_loglikelihood(prevalence):
+        return -np.sum(counts * np.log(densities @ prevalence + KernelKDEy.EPSILON))
+
+    estimate = np.asarray(optim_minimize(neg_loglikelihood, densities.shape[1]), float)
+    return estimate / estimate.sum() if estimate.sum() > 0 else estimate
+
+
+def class_densities(X: np.ndarray, P: np.ndarray, weights: np.ndarray, bandwidth: float = KDEY_BANDWIDTH,
+                    chunk: int = 4096) -> np.ndarray:
+    """The kernel density of each class at every row of X: Gaussian kernels against P weighted by ``weights``
+    (labeled units x classes), a chunk of rows at a time so that no (X, P) matrix is held whole."""
+    return np.vstack([gaussian_kernels(X[start:start + chunk], P, bandwidth) @ weights
+                      for start in range(0, len(X), chunk)]) if len(X) else np.zeros((0, weights.shape[1]))
 
 
 def gaussian_kernels(X: np.ndarray, P: np.ndarray, bandwidth: float, chunk: int = 4096) -> np.ndarray:

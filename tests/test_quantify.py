@@ -194,3 +194,21 @@ def test_shares_among_network_units_never_leave_zero_to_one():
     orientation = shares("orientation", np.array([0.9, 0.0, 0.1, 0.0]))["orientation_share_of_network"]
     primary = shares("primary", np.array([0.0, 0.1, 0.0, 0.0, 0.9]))["primary_share_of_network"]
     assert orientation["network"] == 1.0 and primary["knowledge"] == 1.0
+
+
+def test_kdey_on_distinct_rows_equals_quapys_kdeyml_on_the_whole_sample():
+    """KDEy-ML scores each distinct row of a sample once and counts its repeats; QuaPy's KDEyML, fitted on the
+    same labeled posteriors, scores every row: the class mix must be the same."""
+    from quapy.method._kdey import KDEyML
+
+    from classifier.quantify import KDEY_BANDWIDTH, Posteriors, fit_quantifier
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 300)
+    P = np.clip(np.eye(3)[y] * 0.6 + rng.dirichlet(np.ones(3), 300) * 0.4, 1e-6, None)
+    P = P / P.sum(axis=1, keepdims=True)
+    sample = P[rng.choice(300, 900)]  # drawn with replacement: rows repeat, as in the held-out samples
+    quapy = KDEyML(classifier=Posteriors(3).fit(None), fit_classifier=False, val_split=None,
+                   bandwidth=KDEY_BANDWIDTH, random_state=0).fit(P, y)
+    ours = fit_quantifier("KDEy-ML", P, y)(sample)
+    assert np.allclose(ours, quapy.quantify(sample), atol=1e-4)
+    assert len(np.unique(sample, axis=0)) < len(sample)
