@@ -25,7 +25,7 @@ In every protocol a sample's units of a class are drawn from the units that stan
 in the corpora (``LabeledPosteriors.draw_weights``): where a class has at least 100 units drawn at
 random in the SME-targeted view, those alone, by design weight; otherwise all its labeled units.
 The annotation loop chose many ``none`` units for looking like network units (Chinese: network
-mass 0.16 on those, 0.05 on random ones), so drawing every labeled ``none`` unit overstated the
+mass 0.16 on those, 0.04 on random ones: ``benchmarks/labeled_shares.py``), so drawing every labeled ``none`` unit overstated the
 network mass a corpus's ``none`` units leak into the shares among network units (zh primary PCC
 at the corpus mix: 0.169 TVD that way, 0.125 this way, same model). The quantifiers learn from
 the training folds the same way (``quantify.representative_rows``: each class's representative

@@ -10,6 +10,11 @@ labeled census of the view the report's SME-targeted figures estimate (the repor
 of those initiatives and reads the labeled records with their out-of-fold predictions). For the
 Chinese measures only a random sample is labeled, and it holds few network units. Prints both
 beside the report's headline figures (primary type among network units and the lead-firm share).
+
+Then, per language, the network probability mass the model's out-of-fold predictions give (1 - p(none),
+summed over the types as the primary target reads them): on `none` units drawn at random, on `none` units
+chosen otherwise (the annotation loop, cue words), and on network units. What the random `none` units leak
+is what a corpus's `none` text adds to the shares among network units.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.codebook import LABELS  # noqa: E402
-from classifier.quantify import flat_shares, labeled_posteriors, labels_of, shares  # noqa: E402
+from classifier.quantify import flat_shares, labeled_posteriors, labels_of, posteriors, shares  # noqa: E402
 
 CORPUS_OF_LANG = {"en": "oecd", "zh": "cn"}
 PRIMARY_KEYS = [f"primary_share_of_network.{label}" for label in LABELS]
@@ -72,6 +77,23 @@ def main() -> None:
         if view is not None and corpus in view["corpora"]:
             print(row(corpus, f"report ({args.report})", report_shares(view, corpus),
                       view["corpora"][corpus]["network_units"]))
+    print_network_mass(labeled)
+
+
+def network_mass(labeled) -> dict[str, tuple[float, int]]:
+    """Mean network probability (and count) on random `none` units, other `none` units and network units."""
+    P, y = posteriors(labeled.predicted, "primary"), labels_of(labeled.truth, "primary")
+    mass, none, random = 1 - P[:, len(LABELS)], y == len(LABELS), labeled.design_weights() > 0
+    groups = {"none, drawn at random": none & random, "none, chosen otherwise": none & ~random, "network": ~none}
+    return {name: (float(mass[rows].mean()) if rows.any() else float("nan"), int(rows.sum()))
+            for name, rows in groups.items()}
+
+
+def print_network_mass(labeled: dict) -> None:
+    print("\n| lang | " + " | ".join(network_mass(next(iter(labeled.values())))) + " |")
+    print("|---|---|---|---|")
+    for lang, units in sorted(labeled.items()):
+        print(f"| {lang} | " + " | ".join(f"{m:.3f} (n={n})" for m, n in network_mass(units).values()) + " |")
 
 
 if __name__ == "__main__":

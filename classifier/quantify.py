@@ -243,7 +243,7 @@ class LabeledPosteriors:
         benchmark and the held-out errors draw, and in what a quantifier learns from (``representative_rows``).
 
         Many labeled units were chosen for being hard: the annotation loop picked ``none`` measures the model read
-        as network (Chinese: network mass 0.16 on those, 0.05 on the ``none`` measures drawn at random), so a
+        as network (Chinese: network mass 0.16 on those, 0.04 on the ``none`` measures drawn at random), so a
         sample of every labeled ``none`` unit leaks far more network mass than a corpus's do. Where a class has
         at least ``REPRESENTATIVE_MIN`` units drawn at random (``sme_only``: in the SME-targeted view), those
         alone stand for it, each by its design weight; a rarer class is stood for by all its units alike.
