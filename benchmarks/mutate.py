@@ -74,6 +74,22 @@ MUTANTS = (
            "return types.map(lambda t: int(label not in t)).to_numpy()", QUANTIFY_TESTS),
     Mutant("quantify: type rate read from absent", "classifier/quantify.py",
            'p["present"]}}', 'p["absent"]}}', QUANTIFY_TESTS),
+    Mutant("quantify: chosen units stand for the corpus too", "classifier/quantify.py",
+           "                weights[classes == c] = 0.0\n", "", ("tests/test_representative.py",)),
+    Mutant("quantify: held-out samples ignore the draw weights", "classifier/quantify.py",
+           "rng,\n                                                       weights[test_rows])]",
+           "rng)]", ("tests/test_representative.py",)),
+    Mutant("quantify: quantifiers fit on every labeled unit", "classifier/quantify.py",
+           "        rows = self.fit_rows(target, rows)\n", "", ("tests/test_representative.py",)),
+    Mutant("quantify: KDEy-ML ignores repeated rows", "classifier/quantify.py",
+           "class_densities(distinct, P, per_class_weights), counts)", "class_densities(distinct, P, per_class_weights))",
+           ("tests/test_quantify.py",)),
+    Mutant("evaluate: one fold draw over all corpora", "classifier/evaluate.py",
+           "rows = np.flatnonzero(corpora == corpus)", "rows = np.arange(len(corpora))",
+           ("tests/test_parallel_cv.py",)),
+    Mutant("sampling: Chinese cells ignore the pool", "classifier/sampling.py",
+           'pool = "pool" if in_cn_pool(str(doc.meta.get("title") or ""), doc.source) else "out"', 'pool = "pool"',
+           ("tests/test_sampling.py",)),
 )
 
 
