@@ -392,7 +392,7 @@ class FittedQuantifiers:
         self._members = group_members(labeled.groups)
         self._fitted: dict[tuple, list] = {}
         self._targets: dict[str, tuple] = {}  # target -> labeled (posteriors, classes)
-        self._draw_weights: dict[str, np.ndarray] = {}  # target -> LabeledPosteriors.draw_weights
+        self._draw_weights: dict[tuple, np.ndarray] = {}  # (target, sme_only) -> LabeledPosteriors.draw_weights
         self._resamples: dict[int, tuple] = {}  # seed -> (its random stream, the resamples drawn so far)
 
     def point(self, name: str, target: str):
@@ -420,8 +420,8 @@ class FittedQuantifiers:
         key = (name, target, "held-out", seed, splits, size, sme_only)
         if key not in self._fitted:
             rng = np.random.default_rng([seed, HELD_OUT_STREAM, size or 0])
-            mix, weights = self.labeled.corpus_mix(target, sme_only), self.labeled.draw_weights(target, sme_only)
-            self._fitted[key] = [self._held_out_error(target, quantify, test_rows, (mix, weights), size, rng)
+            view = self.labeled.corpus_mix(target, sme_only), self.draw_weights(target, sme_only)
+            self._fitted[key] = [self._held_out_error(target, quantify, test_rows, view, size, rng)
                                  for quantify, test_rows in self._held_out_fits(name, target, seed, splits)]
         return self._fitted[key]
 
@@ -472,9 +472,13 @@ class FittedQuantifiers:
         """The rows a quantifier learns from: ``rows`` with each class stood for by its representative units in
         the SME-targeted view, the headline, where ``benchmarks/bench_quantify.py`` selects the estimator (one fit
         serves every view of a language)."""
-        if target not in self._draw_weights:
-            self._draw_weights[target] = self.labeled.draw_weights(target, sme_only=True)
-        return representative_rows(rows, self.labeled_data(target)[1], self._draw_weights[target])
+        return representative_rows(rows, self.labeled_data(target)[1], self.draw_weights(target, sme_only=True))
+
+    def draw_weights(self, target: str, sme_only: bool) -> np.ndarray:
+        """``LabeledPosteriors.draw_weights``, computed once per target and view."""
+        if (target, sme_only) not in self._draw_weights:
+            self._draw_weights[target, sme_only] = self.labeled.draw_weights(target, sme_only)
+        return self._draw_weights[target, sme_only]
 
     def labeled_resample(self, seed: int, k: int) -> np.ndarray:
         """The labeled rows of the k-th resample of the labeled documents for a seed (the same for every target,

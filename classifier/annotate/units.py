@@ -15,7 +15,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..corpus import is_about_smes
+from ..corpus import is_about_smes, is_sme_targeted
 from ..documents import OK
 from ..ingest import iter_documents, parse_spec
 from ..labels import LABEL_DIR, text_sha1
@@ -53,10 +53,11 @@ def record_unit(doc) -> dict:
 def measure_units(doc) -> list[dict]:
     title = str(doc.meta.get("title") or "")
     relevant = in_cn_pool(title, doc.source)
-    sme = is_about_smes(doc.text, title)
+    sme = is_sme_targeted(doc)  # the report's SME-targeted view, which --strategy random-sme draws from
     return [{"unit_id": row["measure_id"], "kind": "measure", "doc_id": row["doc_id"], "start": row["start"],
              "end": row["end"], "text_sha1": text_sha1(row["text"]), "title": title, "section": row["section"] or "",
-             "country": "", "initiative_id": "", "wave": None, "sme_targeted": sme, "about_smes": sme, "sme_pool": relevant,
+             "country": "", "initiative_id": "", "wave": None, "sme_targeted": sme,
+             "about_smes": is_about_smes(doc.text, title), "sme_pool": relevant,
              "text": row["text"]}
             for row in candidate_measures(doc)]
 
