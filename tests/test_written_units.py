@@ -31,11 +31,15 @@ def test_grouped_splits_put_fit_only_rows_in_every_training_part_and_no_calibrat
     assert sorted(np.concatenate([test for _, test in splits])) == list(range(20))
 
 
-def test_grouped_splits_without_fit_only_rows_are_unchanged():
-    y = np.array([0, 1] * 10)
-    plain = grouped_splits(y, np.arange(20), 3, 0)
-    marked = grouped_splits(y, np.arange(20), 3, 0, np.zeros(20, bool))
-    assert all((a == c).all() and (b == d).all() for (a, b), (c, d) in zip(plain, marked))
+def test_grouped_splits_without_fit_only_rows_are_the_plain_stratified_group_splits():
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y, groups = np.array([0, 1] * 10), np.arange(20) // 2  # documents of two rows, one of each class
+    plain = list(StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0).split(np.zeros(20), y, groups))
+    for fit_only in (None, np.zeros(20, bool)):
+        splits = grouped_splits(y, groups, 3, 0, fit_only)
+        assert len(splits) == 3
+        assert all((a == c).all() and (b == d).all() for (a, b), (c, d) in zip(plain, splits))
 
 
 class RecordingModel(BaseEstimator):
