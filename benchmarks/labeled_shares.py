@@ -1,6 +1,6 @@
 """The labeled truth of the SME-targeted view beside the report's estimate of it.
 
-    python benchmarks/labeled_shares.py [--model models/default] [--report report/shares.json]
+    python benchmarks/labeled_shares.py [--model models/default] [--report report/shares.json] [--cells]
 
 The truth is the class mix the quantification benchmark samples at (``LabeledPosteriors.corpus_mix``
 with ``sme_only``): the labels drawn at random in SME-targeted documents, weighted by the sampling
@@ -15,6 +15,10 @@ Then, per language, the network probability mass the model's out-of-fold predict
 summed over the types as the primary target reads them): on `none` units drawn at random, on `none` units
 chosen otherwise (the annotation loop, cue words), and on network units. What the random `none` units leak
 is what a corpus's `none` text adds to the shares among network units.
+
+``--cells`` also joins the label files to the data directory (``CLASSIFIER_DATA``) and prints the sampling
+design's cells (``classifier.sampling``): units in the corpus, labels drawn at random there, and how many
+of those carry a network type.
 """
 from __future__ import annotations
 
@@ -27,17 +31,23 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.codebook import LABELS  # noqa: E402
+from classifier.codebook import NONE  # noqa: E402
 from classifier.quantify import flat_shares, labeled_posteriors, labels_of, posteriors, shares  # noqa: E402
 
 CORPUS_OF_LANG = {"en": "oecd", "zh": "cn"}
 PRIMARY_KEYS = [f"primary_share_of_network.{label}" for label in LABELS]
 LEAD_FIRM_KEY = "orientation_share_of_network.lead_firm"
+NETWORK_KEY = "network_share.network"
+SHOWN = [*PRIMARY_KEYS, LEAD_FIRM_KEY, NETWORK_KEY]
+MASS_GROUPS = ("none, drawn at random", "none, chosen otherwise", "network")
 
 
 def labeled_truth(labeled) -> tuple[dict, int]:
     """The SME-targeted view's shares from the random labels weighted by design, and its random network units."""
-    truth = {**flat_shares(shares("primary", labeled.corpus_mix("primary", sme_only=True))),
-             **flat_shares(shares("orientation", labeled.corpus_mix("orientation", sme_only=True)))}
+    primary_mix = labeled.corpus_mix("primary", sme_only=True)
+    truth = {**flat_shares(shares("primary", primary_mix)),
+             **flat_shares(shares("orientation", labeled.corpus_mix("orientation", sme_only=True))),
+             NETWORK_KEY: 1 - primary_mix[len(LABELS)]}  # the last primary class is none
     rows = labeled.random_rows(sme_only=True)
     network = int(np.count_nonzero(labels_of(labeled.truth.iloc[rows], "primary") < len(LABELS)))
     return truth, network
@@ -47,7 +57,7 @@ def report_shares(view: dict, corpus: str) -> dict:
     """The headline value (corrected where it leads, else raw) of each share the table shows."""
     figures = view["corpora"][corpus]["figures"]
     values = {}
-    for key in [*PRIMARY_KEYS, LEAD_FIRM_KEY]:
+    for key in SHOWN:
         family, category = key.split(".", 1)
         figure = figures[family][category]
         values[key] = (figure["corrected"] if figure["headline"] == "corrected" else figure["raw"])["value"]
@@ -55,7 +65,7 @@ def report_shares(view: dict, corpus: str) -> dict:
 
 
 def row(corpus: str, source: str, values: dict, network_units: int) -> str:
-    return (f"| {corpus} | {source} | " + " | ".join(f"{values[k]:.1%}" for k in [*PRIMARY_KEYS, LEAD_FIRM_KEY])
+    return (f"| {corpus} | {source} | " + " | ".join(f"{values[k]:.1%}" for k in SHOWN)
             + f" | {network_units} |")
 
 
@@ -63,11 +73,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Path("models/default"))
     parser.add_argument("--report", type=Path, default=Path("report/shares.json"))
+    parser.add_argument("--cells", action="store_true", help="also the sampling design's cells (reads the data)")
     args = parser.parse_args()
     labeled = labeled_posteriors(args.model)
     view = json.loads(args.report.read_text())["views"]["sme"] if args.report.exists() else None
-    print("| corpus | source | " + " | ".join(LABELS) + " | lead_firm | network units |")
-    print("|---|---|" + "---|" * (len(LABELS) + 2))
+    print("| corpus | source | " + " | ".join(LABELS) + " | lead_firm | network share | network units |")
+    print("|---|---|" + "---|" * (len(SHOWN) + 1))
     for lang, corpus in CORPUS_OF_LANG.items():
         if lang not in labeled:
             continue
@@ -77,23 +88,32 @@ def main() -> None:
         if view is not None and corpus in view["corpora"]:
             print(row(corpus, f"report ({args.report})", report_shares(view, corpus),
                       view["corpora"][corpus]["network_units"]))
-    print_network_mass(labeled)
+    print("\n| lang | " + " | ".join(MASS_GROUPS) + " |\n|---|" + "---|" * len(MASS_GROUPS))
+    for lang, units in sorted(labeled.items()):
+        print(f"| {lang} | " + " | ".join(f"{m:.3f} (n={n})" for m, n in network_mass(units)) + " |")
+    if args.cells:
+        print_cells()
 
 
-def network_mass(labeled) -> dict[str, tuple[float, int]]:
-    """Mean network probability (and count) on random `none` units, other `none` units and network units."""
+def network_mass(labeled) -> list[tuple[float, int]]:
+    """Mean network probability (and count) in each of ``MASS_GROUPS``."""
     P, y = posteriors(labeled.predicted, "primary"), labels_of(labeled.truth, "primary")
     mass, none, random = 1 - P[:, len(LABELS)], y == len(LABELS), labeled.design_weights() > 0
-    groups = {"none, drawn at random": none & random, "none, chosen otherwise": none & ~random, "network": ~none}
-    return {name: (float(mass[rows].mean()) if rows.any() else float("nan"), int(rows.sum()))
-            for name, rows in groups.items()}
+    return [(float(mass[rows].mean()) if rows.any() else float("nan"), int(rows.sum()))
+            for rows in (none & random, none & ~random, ~none)]
 
 
-def print_network_mass(labeled: dict) -> None:
-    print("\n| lang | " + " | ".join(network_mass(next(iter(labeled.values())))) + " |")
-    print("|---|---|---|---|")
-    for lang, units in sorted(labeled.items()):
-        print(f"| {lang} | " + " | ".join(f"{m:.3f} (n={n})" for m, n in network_mass(units).values()) + " |")
+def print_cells() -> None:
+    from classifier.labels import load_repository_labels
+    from classifier.sampling import drawn_at_random
+
+    labels = load_repository_labels()
+    random = labels[drawn_at_random(labels["sampling"])]
+    table = labels.groupby("cell").agg(corpus_units=("cell_size", "first")).join(random.groupby("cell").agg(
+        random_labels=("unit_id", "size"), random_network=("primary", lambda p: int((p != NONE).sum()))))
+    print("\n| cell | corpus units | random labels | random network units |\n|---|---|---|---|")
+    for cell, counts in table.fillna(0).astype(int).iterrows():
+        print(f"| {cell} | " + " | ".join(f"{n:,}" for n in counts) + " |")
 
 
 if __name__ == "__main__":
