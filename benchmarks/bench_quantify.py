@@ -26,12 +26,12 @@ in the corpora (``LabeledPosteriors.draw_weights``): where a class has at least 
 random in the SME-targeted view, those alone, by design weight; otherwise all its labeled units.
 The annotation loop chose many ``none`` units for looking like network units (Chinese: network
 mass 0.16 on those, 0.04 on random ones: ``benchmarks/labeled_shares.py``), so drawing every labeled ``none`` unit overstated the
-network mass a corpus's ``none`` units leak into the shares among network units (zh primary PCC
-at the corpus mix: 0.169 TVD that way, 0.125 this way, same model). The quantifiers learn from
-the training folds the same way (``quantify.representative_rows``: each class's representative
-units, repeated up to its count), as a report's do. Fitting on the whole corpora's random units
-instead (design weights up to 20 on non-SME STIP records) was worse for the estimators that fit
-(en primary EMQ-BCTS 0.289 vs 0.120) and the same for PCC, which fits nothing.
+network mass a corpus's ``none`` units leak into the shares among network units (zh primary at the
+corpus mix on the round-7 model: 0.163 TVD for PCC that way, 0.123 this way; this script at commits
+94fd2a7 and 3ca7f28). The quantifiers learn from the training folds the same way
+(``quantify.representative_rows``: each class's representative units, repeated up to its count),
+as a report's do, with the SME-targeted view's units: the headline view, where the estimator is
+selected (the whole corpora's random units would weigh non-SME STIP records up to 20 times).
 
 Errors are measured on the shares a report states (among network units for primary type and
 orientation; the rate for a type): total variation distance (TVD) and mean absolute error
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--corpus-size", type=int, default=2000,
                         help="units per corpus-mix sample: about the size of the views a report corrects (1,486 "
                              "SME-targeted STIP records, 3,904 measures of SME-targeted Chinese documents), so a "
-                             "sample holds enough network units (about 6%% of Chinese measures) for its shares")
+                             "sample holds enough network units (about 4%% of Chinese measures) for its shares")
     parser.add_argument("--coverage-samples", type=int, default=20, help="samples whose intervals are checked")
     parser.add_argument("--replicates", type=int, default=60, help="bootstrap replicates per coverage check")
     parser.add_argument("--targets", default=",".join(TARGETS))

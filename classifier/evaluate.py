@@ -192,7 +192,7 @@ def grouped_folds(units: pd.DataFrame, n_splits: int, seed: int):
     """Folds grouped by document and stratified on the primary type (so rare types reach every fold), drawn
     per corpus and joined: a corpus's folds depend on its own units only, so labeling more of one corpus
     leaves the others' folds, and figures on them comparable across models, as they were (one draw over all
-    corpora moved all but 313 of 2,380 STIP records to another fold when 600 Chinese measures were added)."""
+    corpora moved almost every STIP record to another fold when 600 Chinese measures were added)."""
     fold_of = np.zeros(len(units), int)
     corpora = units["corpus"].to_numpy()
     for corpus in sorted(set(corpora)):
