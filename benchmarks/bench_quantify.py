@@ -124,7 +124,7 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
     score = {name: selection_score(t) for name, t in table.items()}
     selected = min(score, key=score.get)
     table["selected"] = selected
-    table["corpus_mix"] = None if corpus_like is None else {"random_labels": len(labeled.random_rows(sme_only=True)),
+    table["corpus_mix"] = None if corpus_like is None else {"standing_labels": len(labeled.standing_rows(sme_only=True)),
                                                            "prevalence": corpus_like.round(4).tolist()}
     table["coverage"] = {name: coverage(name, target, labeled, samples, args) for name in dict.fromkeys(["CC", selected])}
     table["coverage_resampling_only"] = {name: coverage(name, target, labeled, samples, args, held_out=False)
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--corpus-size", type=int, default=2000,
                         help="units per corpus-mix sample: about the size of the views a report corrects (1,486 "
                              "SME-targeted STIP records, 3,904 measures of SME-targeted Chinese documents), so a "
-                             "sample holds enough network units (about 4%% of Chinese measures) for its shares")
+                             "sample holds enough network units (about 9%% of Chinese measures) for its shares")
     parser.add_argument("--coverage-samples", type=int, default=20, help="samples whose intervals are checked")
     parser.add_argument("--replicates", type=int, default=60, help="bootstrap replicates per coverage check")
     parser.add_argument("--targets", default=",".join(TARGETS))
@@ -190,8 +190,8 @@ def main() -> None:
     results = {"protocol": {k: v for k, v in vars(args).items() if k != "model"}, "languages": {}}
     for lang, units in sorted(labeled.items()):
         results["languages"][lang] = {"unit": units.unit, "labeled_units": len(units), "targets": {}}
-        print(f"\n{lang} ({units.unit}, {len(units)} labeled units, {len(units.random_rows(sme_only=True))} of them sampled "
-              "at random in the SME-targeted view, "
+        print(f"\n{lang} ({units.unit}, {len(units)} labeled units, {len(units.standing_rows(sme_only=True))} of them standing "
+              "by design for the SME-targeted view, "
               f"whose mix is the corpus protocol's): mean TVD natural / shifted / corpus; 95% coverage", file=sys.stderr)
         for target in args.targets.split(","):
             table = evaluate_target(units, target, args, rng)

@@ -3,13 +3,15 @@
     python benchmarks/labeled_shares.py [--model models/default] [--report report/shares.json] [--cells]
 
 The truth is the class mix the quantification benchmark samples at (``LabeledPosteriors.corpus_mix``
-with ``sme_only``): the labels drawn at random in SME-targeted documents, weighted by the sampling
-design (``classifier.sampling``), read from the model's out-of-fold files. In the shared STIP data
-every SME-targeted initiative is labeled (its latest wave), so for the OECD corpus that mix is the
-labeled census of the view the report's SME-targeted figures estimate (the report covers every wave
-of those initiatives and reads the labeled records with their out-of-fold predictions). For the
-Chinese measures only a random sample is labeled, and it holds few network units. Prints both
-beside the report's headline figures (primary type among network units and the lead-firm share).
+with ``sme_only``): the labels that stand for the SME-targeted view, weighted by the sampling design
+(``classifier.sampling``: a chosen unit for itself, a random one for its part of the rest of its cell), read
+from the model's out-of-fold files. In the shared STIP data every SME-targeted initiative is labeled (its
+latest wave), so for the OECD corpus that mix is the labeled census of the view the report's SME-targeted
+figures estimate (the report covers every wave of those initiatives and reads the labeled records with their
+out-of-fold predictions). Of the Chinese measures, the units the annotation loop and the cue words chose are
+labeled and a random sample of the rest, which holds few network units. Prints both beside the report's
+headline figures (primary type among network units and the lead-firm share), and the mix of the random labels
+alone (the rest of the view, which nobody chose).
 
 Then, per language, the network probability mass the model's out-of-fold predictions give (1 - p(none),
 summed over the types as the primary target reads them): on `none` units drawn at random, on `none` units
@@ -17,8 +19,8 @@ chosen otherwise (the annotation loop, cue words), and on network units. What th
 is what a corpus's `none` text adds to the shares among network units.
 
 ``--cells`` also joins the label files to the data directory (``CLASSIFIER_DATA``) and prints the sampling
-design's cells (``classifier.sampling``): units in the corpus, labels drawn at random there, and how many
-of those carry a network type.
+design's cells (``classifier.sampling``): units in the corpus, labels chosen there, labels drawn at random
+there, and how many of those carry a network type.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.codebook import LABELS  # noqa: E402
 from classifier.codebook import NONE  # noqa: E402
 from classifier.quantify import flat_shares, labeled_posteriors, labels_of, posteriors, shares  # noqa: E402
+from classifier.sampling import drawn_at_random  # noqa: E402
 
 CORPUS_OF_LANG = {"en": "oecd", "zh": "cn"}
 PRIMARY_KEYS = [f"primary_share_of_network.{label}" for label in LABELS]
@@ -42,15 +45,19 @@ SHOWN = [*PRIMARY_KEYS, LEAD_FIRM_KEY, NETWORK_KEY]
 MASS_GROUPS = ("none, drawn at random", "none, chosen otherwise", "network")
 
 
-def labeled_truth(labeled) -> tuple[dict, int]:
-    """The SME-targeted view's shares from the random labels weighted by design, and its random network units."""
+def labeled_truth(labeled, random_only: bool = False) -> tuple[dict, int]:
+    """The SME-targeted view's shares from the labels standing for it, weighted by design (``random_only``: the
+    random ones alone, the mix of the rest of the view), and the network units among those labels."""
+    truth = labeled.truth
+    if random_only:
+        labeled = labeled.subset(np.flatnonzero(drawn_at_random(truth["sampling"])))
     primary_mix = labeled.corpus_mix("primary", sme_only=True)
-    truth = {**flat_shares(shares("primary", primary_mix)),
-             **flat_shares(shares("orientation", labeled.corpus_mix("orientation", sme_only=True))),
-             NETWORK_KEY: 1 - primary_mix[len(LABELS)]}  # the last primary class is none
-    rows = labeled.random_rows(sme_only=True)
+    values = {**flat_shares(shares("primary", primary_mix)),
+              **flat_shares(shares("orientation", labeled.corpus_mix("orientation", sme_only=True))),
+              NETWORK_KEY: 1 - primary_mix[len(LABELS)]}  # the last primary class is none
+    rows = labeled.standing_rows(sme_only=True)
     network = int(np.count_nonzero(labels_of(labeled.truth.iloc[rows], "primary") < len(LABELS)))
-    return truth, network
+    return values, network
 
 
 def report_shares(view: dict, corpus: str) -> dict:
@@ -83,8 +90,10 @@ def main() -> None:
         if lang not in labeled:
             continue
         truth, network = labeled_truth(labeled[lang])
-        source = "all labeled SME initiatives" if lang == "en" else "random labels, weighted by design"
+        source = "all labeled SME initiatives" if lang == "en" else "chosen and random labels, weighted by design"
         print(row(corpus, source, truth, network))
+        if lang != "en":
+            print(row(corpus, "random labels alone (the rest of the view)", *labeled_truth(labeled[lang], True)))
         if view is not None and corpus in view["corpora"]:
             print(row(corpus, f"report ({args.report})", report_shares(view, corpus),
                       view["corpora"][corpus]["network_units"]))
@@ -98,20 +107,21 @@ def main() -> None:
 def network_mass(labeled) -> list[tuple[float, int]]:
     """Mean network probability (and count) in each of ``MASS_GROUPS``."""
     P, y = posteriors(labeled.predicted, "primary"), labels_of(labeled.truth, "primary")
-    mass, none, random = 1 - P[:, len(LABELS)], y == len(LABELS), labeled.design_weights() > 0
+    mass, none, random = 1 - P[:, len(LABELS)], y == len(LABELS), drawn_at_random(labeled.truth["sampling"])
     return [(float(mass[rows].mean()) if rows.any() else float("nan"), int(rows.sum()))
             for rows in (none & random, none & ~random, ~none)]
 
 
 def print_cells() -> None:
     from classifier.labels import load_repository_labels
-    from classifier.sampling import drawn_at_random
 
     labels = load_repository_labels()
-    random = labels[drawn_at_random(labels["sampling"])]
-    table = labels.groupby("cell").agg(corpus_units=("cell_size", "first")).join(random.groupby("cell").agg(
-        random_labels=("unit_id", "size"), random_network=("primary", lambda p: int((p != NONE).sum()))))
-    print("\n| cell | corpus units | random labels | random network units |\n|---|---|---|---|")
+    random = drawn_at_random(labels["sampling"])
+    table = labels.groupby("cell").agg(corpus_units=("cell_size", "first")).join(
+        labels[~random].groupby("cell").agg(chosen_labels=("unit_id", "size"))).join(
+        labels[random].groupby("cell").agg(random_labels=("unit_id", "size"),
+                                           random_network=("primary", lambda p: int((p != NONE).sum()))))
+    print("\n| cell | corpus units | chosen labels | random labels | random network units |\n|---|---|---|---|---|")
     for cell, counts in table.fillna(0).astype(int).iterrows():
         print(f"| {cell} | " + " | ".join(f"{n:,}" for n in counts) + " |")
 

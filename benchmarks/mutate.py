@@ -90,6 +90,11 @@ MUTANTS = (
     Mutant("sampling: Chinese cells ignore the pool", "classifier/sampling.py",
            'pool = "pool" if in_cn_pool(str(doc.meta.get("title") or ""), doc.source) else "out"', 'pool = "pool"',
            ("tests/test_sampling.py",)),
+    Mutant("sampling: chosen units stand for nothing", "classifier/sampling.py",
+           "    weights[has_cell & ~random] = 1.0\n", "", ("tests/test_sampling.py",)),
+    Mutant("sampling: random units stand for their whole cell", "classifier/sampling.py",
+           'rest = units["cell_size"].to_numpy(float) - units["cell"].map(chosen).fillna(0).to_numpy(float)',
+           'rest = units["cell_size"].to_numpy(float)', ("tests/test_sampling.py",)),
 )
 
 

@@ -51,7 +51,8 @@ ESTIMATORS = ("CC", "PCC", "PCC-BCTS", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
 SELECTION_FILE = "quantification.json"
 JOINT_CLASSES = (NONE, *ORIENTATIONS)  # the orientation target: none, or a network unit with its driver
 TARGETS = ("primary", "orientation", *[f"type:{label}" for label in LABELS])
-# Units of a class drawn at random before they alone stand for how the corpus's units of that class read
+# Units of a class standing for the corpus (drawn at random or chosen in a corpus cell) before they alone stand for
+# how the corpus's units of that class read
 # (``LabeledPosteriors.draw_weights``): enough that a fifth of them (a held-out fold) still holds about twenty.
 REPRESENTATIVE_MIN = 100
 
@@ -229,10 +230,11 @@ class LabeledPosteriors:
             return drawn_at_random(self.truth["sampling"]).astype(float)
         return np.zeros(len(self.truth))
 
-    def random_rows(self, sme_only: bool = False) -> np.ndarray:
-        """The units drawn at random from their corpus or a cell of it (not chosen by cue words or the
-        annotation loop): weighted by design, their class mix estimates a corpus's own, the prevalence a
-        report's correction meets. ``sme_only``: those whose document is in the SME-targeted view."""
+    def standing_rows(self, sme_only: bool = False) -> np.ndarray:
+        """The units that stand for a part of their corpus (``classifier.sampling.design_weights``): those drawn at
+        random, each for an equal part of what its cell holds besides the chosen ones, and the chosen units of a
+        corpus cell, each for itself. Weighted by design, their class mix estimates a corpus's own, the prevalence
+        a report's correction meets. ``sme_only``: those whose document is in the SME-targeted view."""
         drawn = self.design_weights() > 0
         if sme_only and "sme_targeted" in self.truth:
             drawn &= self.truth["sme_targeted"].astype(str).str.lower().eq("true").to_numpy()
@@ -244,23 +246,24 @@ class LabeledPosteriors:
 
         Many labeled units were chosen for being hard: the annotation loop picked ``none`` measures the model read
         as network (Chinese: network mass 0.16 on those, 0.04 on the ``none`` measures drawn at random), so a
-        sample of every labeled ``none`` unit leaks far more network mass than a corpus's do. Where a class has
-        at least ``REPRESENTATIVE_MIN`` units drawn at random (``sme_only``: in the SME-targeted view), those
-        alone stand for it, each by its design weight; a rarer class is stood for by all its units alike.
+        sample of every labeled ``none`` unit, each alike, leaks more network mass than a corpus's do: the chosen
+        ones are a small part of the corpus's ``none`` units. Where a class has at least ``REPRESENTATIVE_MIN``
+        units that stand for a part of the corpora (``sme_only``: of the SME-targeted view), those alone stand for
+        it, each by its design weight; a rarer class is stood for by all its units alike.
         """
-        classes, random, design = labels_of(self.truth, target), self.random_rows(sme_only), self.design_weights()
+        classes, standing, design = labels_of(self.truth, target), self.standing_rows(sme_only), self.design_weights()
         weights = np.ones(len(classes))
-        for c in np.unique(classes[random]):
-            drawn = random[classes[random] == c]
+        for c in np.unique(classes[standing]):
+            drawn = standing[classes[standing] == c]
             if len(drawn) >= REPRESENTATIVE_MIN:
                 weights[classes == c] = 0.0
                 weights[drawn] = design[drawn]
         return weights
 
     def corpus_mix(self, target: str, sme_only: bool = False) -> np.ndarray | None:
-        """The class mix of a target in the corpora (``sme_only``: in their SME-targeted view), from the random
-        labels weighted by design; None without them."""
-        rows = self.random_rows(sme_only)
+        """The class mix of a target in the corpora (``sme_only``: in their SME-targeted view), from the units that
+        stand for them weighted by design; None without any."""
+        rows = self.standing_rows(sme_only)
         if not len(rows):
             return None
         classes = labels_of(self.truth.iloc[rows], target)

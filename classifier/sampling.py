@@ -14,8 +14,11 @@ view the report headlines (``random:cn-sme``: documents about SMEs, ``corpus.is_
 pool or not). Their cells are pool membership x that view: ``cn:pool:sme``, ``cn:pool:other``,
 ``cn:out:sme`` and ``cn:out:other`` (never drawn at random, so no mix stands for it).
 
-The design weight of a unit is the number of corpus units of its cell over the number of labels
-drawn at random in that cell (0 for units not drawn at random; 1 for a unit with no cell).
+Labeled units that were chosen (cue words, the annotation loop) are part of the corpus too, and the random
+draws came from what was left: a chosen unit stands for itself and a random one for an equal part of the rest
+of its cell (``design_weights``). Weighting only the random ones by whole cells would estimate the mix of the
+units nobody chose: in the SME-targeted Chinese view 3.8% network measures, where the view, whose 857 chosen
+labeled measures are 30% network, holds 9.5% (``python benchmarks/labeled_shares.py`` prints both).
 """
 from __future__ import annotations
 
@@ -82,7 +85,13 @@ def drawn_at_random(sampling: pd.Series) -> np.ndarray:
 
 
 def design_weights(units: pd.DataFrame) -> np.ndarray:
-    """Per unit: corpus units of its cell / random labels in the cell (1 without a cell; 0 if not drawn at random).
+    """Per labeled unit, how many units of its corpus it stands for when labels estimate a corpus's mix.
+
+    A unit chosen (by cue words or the annotation loop) stands for itself, 1: its truth is known, and the units drawn
+    at random were drawn from the rest of its cell (``annotate suggest`` never offers a labeled unit again). A unit
+    drawn at random stands for an equal part of the rest of its cell: (cell size - chosen labels in the cell) /
+    random labels in the cell, and never for less than itself. Without a cell (labels from before the design, units
+    written for training): 1 drawn at random, 0 chosen (no corpus part it belongs to is known).
 
     ``units`` has ``sampling`` and, for STIP records and Chinese measures, ``cell`` and ``cell_size`` (the
     initiatives or candidate measures of that cell).
@@ -91,8 +100,11 @@ def design_weights(units: pd.DataFrame) -> np.ndarray:
     weights = random.astype(float)
     if "cell" not in units:
         return weights
-    cells = units["cell"].where(random)
-    drawn = cells.map(cells.value_counts())
-    celled = random & cells.notna().to_numpy()
-    weights[celled] = (units["cell_size"].to_numpy(float)[celled] / drawn.to_numpy(float)[celled])
+    has_cell = units["cell"].notna().to_numpy()
+    chosen = pd.Series(units["cell"].where(has_cell & ~random)).value_counts()
+    drawn = pd.Series(units["cell"].where(has_cell & random)).value_counts()
+    rest = units["cell_size"].to_numpy(float) - units["cell"].map(chosen).fillna(0).to_numpy(float)
+    per_random = np.maximum(rest / units["cell"].map(drawn).to_numpy(float), 1.0)
+    weights[has_cell & random] = per_random[has_cell & random]
+    weights[has_cell & ~random] = 1.0
     return weights

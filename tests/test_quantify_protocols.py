@@ -28,25 +28,25 @@ def write_oof(directory: Path, sampling: list[str] | None, design_weight: list[f
     truth.to_csv(directory / "oof_truth.csv", index=False)
 
 
-def test_random_rows_are_the_units_sampled_at_random(tmp_path):
+def test_standing_rows_are_the_units_sampled_at_random(tmp_path):
     write_oof(tmp_path, ["random:cn", "enriched:cn", "suggest:rare+uncertainty", "random:other"])
     labeled = labeled_posteriors(tmp_path)["zh"]
-    assert labeled.random_rows().tolist() == [0, 3]
-    assert labeled.subset(np.array([3, 1])).random_rows().tolist() == [0]
+    assert labeled.standing_rows().tolist() == [0, 3]
+    assert labeled.subset(np.array([3, 1])).standing_rows().tolist() == [0]
 
 
 def test_the_corpus_mix_read_beside_a_model_is_weighted_by_design(tmp_path):
     write_oof(tmp_path, ["enriched:sme", "random:other", "random:other", "suggest:x"], [1.0, 9.0, 9.0, 0.0],
               primary=["knowledge", "none", "none", "knowledge"])
     labeled = labeled_posteriors(tmp_path)["zh"]
-    assert labeled.random_rows().tolist() == [0, 1, 2]
+    assert labeled.standing_rows().tolist() == [0, 1, 2]
     mix = labeled.corpus_mix("primary")
     assert np.isclose(mix.max(), 18 / 19) and np.isclose(sorted(mix)[-2], 1 / 19)
 
 
-def test_labels_without_strata_have_no_random_rows(tmp_path):
+def test_labels_without_strata_have_no_standing_rows(tmp_path):
     write_oof(tmp_path, None)
-    assert labeled_posteriors(tmp_path)["zh"].random_rows().tolist() == []
+    assert labeled_posteriors(tmp_path)["zh"].standing_rows().tolist() == []
 
 
 def bench_quantify():
@@ -79,7 +79,7 @@ def test_held_out_errors_are_measured_at_the_mix_of_the_random_labels(monkeypatc
     units = quantify.LabeledPosteriors(units.lang, units.unit, units.predicted, truth, units.groups)
     fitted = quantify.FittedQuantifiers(units)
     y = quantify.labels_of(truth, "orientation")
-    want = np.bincount(y[units.random_rows()], minlength=4) / len(units.random_rows())
+    want = np.bincount(y[units.standing_rows()], minlength=4) / len(units.standing_rows())
     drawn_at = []
     real = quantify.sample_at_prevalence
     monkeypatch.setattr(quantify, "sample_at_prevalence", lambda labels, p, size, rng, weights=None:

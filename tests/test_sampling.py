@@ -22,14 +22,15 @@ def test_cells_count_each_initiative_once_at_its_latest_wave():
     assert latest_wave_cells(records) == {"other:untagged": 1, "other:tagged": 1}
 
 
-def test_design_weights_scale_random_labels_to_their_cells_size():
+def test_chosen_labels_stand_for_themselves_and_random_ones_for_the_rest_of_their_cell():
+    # other:untagged holds 100 initiatives: one chosen (suggest:rare) and two random ones for the other 99
     units = pd.DataFrame({
         "sampling": ["enriched:sme", "enriched:sme", "random:other", "random:other", "suggest:rare", "random:cn",
                      "enriched:cn"],
         "cell": ["sme:tagged", "sme:tagged", "other:untagged", "other:untagged", "other:untagged", None, None],
         "cell_size": [2, 2, 100, 100, 100, np.nan, np.nan],
     })
-    assert design_weights(units).tolist() == [1.0, 1.0, 50.0, 50.0, 0.0, 1.0, 0.0]
+    assert design_weights(units).tolist() == [1.0, 1.0, 49.5, 49.5, 1.0, 1.0, 0.0]
     assert design_weights(units.drop(columns=["cell", "cell_size"])).tolist() == [1, 1, 1, 1, 0, 1, 0]
 
 
@@ -41,7 +42,7 @@ def test_the_corpus_mix_weights_each_random_label_by_design():
                           "sampling": ["enriched:sme", "random:other", "random:other", "suggest:x"],
                           "design_weight": [1.0, 9.0, 9.0, 0.0]})
     labeled = LabeledPosteriors("en", "documents", pd.DataFrame(index=range(n)), truth, np.arange(n))
-    assert labeled.random_rows().tolist() == [0, 1, 2]
+    assert labeled.standing_rows().tolist() == [0, 1, 2]
     mix = labeled.corpus_mix("primary")
     assert np.isclose(mix.sum(), 1) and np.isclose(mix.max(), 18 / 19) and np.isclose(sorted(mix)[-2], 1 / 19)
 
@@ -65,7 +66,7 @@ def test_the_sme_view_mix_counts_only_random_labels_of_sme_targeted_documents():
                           "sampling": ["random:sme", "random:other", "random:sme", "random:sme"],
                           "design_weight": [1.0, 9.0, 1.0, 1.0], "sme_targeted": [True, False, True, True]})
     labeled = LabeledPosteriors("en", "documents", pd.DataFrame(index=range(4)), truth, np.arange(4))
-    assert labeled.random_rows(sme_only=True).tolist() == [0, 2, 3]
+    assert labeled.standing_rows(sme_only=True).tolist() == [0, 2, 3]
     assert np.isclose(labeled.corpus_mix("primary", sme_only=True).max(), 2 / 3)
     assert np.isclose(labeled.corpus_mix("primary").max(), 10 / 12)
 
