@@ -270,6 +270,9 @@ class Correction:
     lang: str
     labeled: object  # quantify.LabeledPosteriors
     selection: dict  # target -> estimator name chosen by benchmarks/bench_quantify.py
+    # target -> the estimator chosen for a view holding labels that stand for it by design: "PPI" where the benchmark
+    # found the prediction-powered estimate closer to the truth than the selected quantifier (prediction_powered)
+    with_view_labels: dict = field(default_factory=dict)
 
     @property
     def unit(self) -> str:
@@ -300,7 +303,11 @@ def corrections_from_model(model_path: Path) -> dict[str, Correction]:
     from .quantify import labeled_posteriors, read_selection
 
     selection = read_selection(model_path).get("languages", {})
-    return {lang: Correction(lang, labeled, {t: v["selected"] for t, v in selection.get(lang, {}).get("targets", {}).items()})
+
+    def chosen(lang: str, key: str) -> dict:
+        return {t: v[key] for t, v in selection.get(lang, {}).get("targets", {}).items() if key in v}
+
+    return {lang: Correction(lang, labeled, chosen(lang, "selected"), chosen(lang, "selected_with_view_labels"))
             for lang, labeled in labeled_posteriors(model_path).items()}
 
 
@@ -312,7 +319,10 @@ def corpus_lang(documents: pd.DataFrame) -> str:
 
 def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, correction: Correction,
                      replicates: int, seed: int, sme_only: bool = False) -> list[str]:
-    """Adds the benchmark-selected quantifier's estimates beside the raw ones; they lead where it beat raw counting."""
+    """Adds the benchmark-selected estimates beside the raw ones; they lead where they beat raw counting. In the
+    SME-targeted view, a target whose benchmark found the prediction-powered estimate (``PPI``) closer than the
+    selected quantifier takes it wherever the analysed units hold enough random labels."""
+    from .prediction_powered import PPI
     from .quantify import TARGETS, corpus_posteriors, estimate_shares, flat_shares
 
     if not correction.selection:
@@ -320,16 +330,21 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
                 "(run benchmarks/bench_quantify.py): raw counts only"]
     warnings = []
     scored = corpus_posteriors(units)
+    standing = labels_standing_for(units, correction) if sme_only else None
     for target in TARGETS:
         name = correction.selection.get(target, "CC")
-        if name == "CC":
+        if standing is not None and correction.with_view_labels.get(target) == PPI:
+            name = PPI
+            point, intervals = _prediction_powered(target, scored, standing, replicates, seed)
+        elif name == "CC":
             continue  # raw counting is what the benchmark found best: the raw figure is the headline
-        point = flat_shares(estimate_shares(name, target, scored, correction.labeled, correction.fitted))
+        else:
+            point = flat_shares(estimate_shares(name, target, scored, correction.labeled, correction.fitted))
+            intervals = _corrected_intervals(name, target, point, scored, units, correction, replicates, seed, sme_only)
         failed = sorted(key for key, value in point.items() if value != value)
-        if failed:  # a quantifier that returns no number never takes the headline from the raw figure
+        if failed:  # an estimator that returns no number never takes the headline from the raw figure
             warnings.append(f"{name} gave no estimate of {', '.join(failed)} for language '{correction.lang}': "
                             "the raw figures are the headline there")
-        intervals = _corrected_intervals(name, target, point, scored, units, correction, replicates, seed, sme_only)
         for key, value in point.items():
             if value != value:
                 continue
@@ -345,16 +360,60 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
 def _corrected_intervals(name: str, target: str, point: dict, scored: pd.DataFrame, units: pd.DataFrame,
                          correction: Correction, replicates: int, seed: int, sme_only: bool = False) -> dict:
     """Per share, the bootstrap interval (corpus and labeled documents resampled) widened by held-out errors."""
-    from .quantify import bootstrap_shares, corrected_interval
+    from .quantify import bootstrap_shares
 
     if not replicates:
         return {}
     draws = pd.DataFrame(bootstrap_shares(name, target, scored, units["group"].to_numpy(), correction.labeled,
                                           min(replicates, CORRECTION_REPLICATES), seed, correction.fitted))
     errors = pd.DataFrame(correction.fitted.held_out_errors(name, target, seed, size=len(scored), sme_only=sme_only))
+    return _intervals(point, draws, errors)
+
+
+def _intervals(point: dict, draws: pd.DataFrame, errors: pd.DataFrame) -> dict:
+    """Per share, the bootstrap's percentile interval, widened to the reach of held-out errors where there are any."""
+    from .quantify import corrected_interval
+
     return {key: corrected_interval(value, draws[key], errors[key] if key in errors else [], LEVEL,
                                     bounds=(-1.0, 1.0) if key.startswith(GAP_FAMILY) else (0.0, 1.0))
             for key, value in point.items() if key in draws}
+
+
+def labels_standing_for(units: pd.DataFrame, correction: Correction):
+    """The analysed units that are labeled and stand for the view by design (chosen in a corpus cell, or drawn at
+    random: ``classifier.sampling.design_weights``; their own ids, not copies of their text): rows, truth and
+    design weights; None when fewer than ``prediction_powered.MIN_LABELS``.
+
+    Only the SME-targeted view asks for them: its every design cell was drawn at random (``classifier.sampling``;
+    the Chinese measures outside the pool and the SME view never were), so its labels stand for all of it."""
+    from .prediction_powered import MIN_LABELS
+
+    truth = correction.labeled.truth
+    if "unit_id" not in truth:
+        return None
+    weights = pd.Series(correction.labeled.design_weights(), index=truth["unit_id"].to_numpy())
+    ids = analysed_ids(units, correction.unit)
+    rows = np.flatnonzero(ids.map(weights).fillna(0).to_numpy() > 0)
+    if len(rows) < MIN_LABELS:
+        return None
+    return rows, truth.set_index("unit_id").loc[ids.iloc[rows]], weights.loc[ids.iloc[rows]].to_numpy()
+
+
+def _prediction_powered(target: str, scored: pd.DataFrame, standing, replicates: int,
+                        seed: int) -> tuple[dict, dict]:
+    """Flat shares and intervals of a target from the view's posteriors and the labels standing for it."""
+    from .prediction_powered import SIMULATED_VIEWS, LabeledSample, estimate, simulated_errors
+    from .quantify import labels_of, posteriors
+    from .sampling import drawn_at_random
+
+    rows, truth, weights = standing
+    sample = LabeledSample(rows, labels_of(truth, target), weights, drawn_at_random(truth["sampling"]))
+    scores = posteriors(scored, target)
+    point, draws = estimate(target, scores, sample, min(replicates, CORRECTION_REPLICATES), seed)
+    if not replicates:
+        return point, {}
+    errors = pd.DataFrame(simulated_errors(target, scores, sample, SIMULATED_VIEWS, seed))
+    return point, _intervals(point, pd.DataFrame(draws), errors)
 
 
 def corpus_estimates(name: str, units: pd.DataFrame, correction: Correction | None, replicates: int,
@@ -460,6 +519,7 @@ SME_RULE = ("SME-targeted documents only (STIP: target group TG31; other texts: 
 def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[str, int] | None = None) -> list[str]:
     """The method section, with what this run actually did (``corrected``: corpus -> how it was corrected;
     ``out_of_fold``: corpus -> labeled units read with their out-of-fold predictions)."""
+    from .prediction_powered import MIN_LABELS
     from .quantify import ESTIMATORS, HELD_OUT_SPLITS
 
     how = "; ".join(f"{c}: {h}" for c, h in corrected.items()) or "no corpus in this run"
@@ -477,6 +537,14 @@ def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[st
         "SME-targeted view of the corpora (from the randomly sampled labels, weighted by the sampling design; not the "
         "enriched labeled set's); where raw counting won, the raw "
         f"figure leads. This run: {how}.",
+        "Where the benchmark found it closer still, a figure of the SME-targeted view is prediction-powered (PPI): "
+        "the mean of the calibrated probabilities over the view's units, plus the mean of (truth - probability) over "
+        f"its labeled units (at least {MIN_LABELS}), each weighted by the sampling design: a unit chosen for "
+        "labeling stands for itself, a unit drawn at random for its part of the rest of its cell. The labels "
+        "correct the classifier on the very units analysed, so nothing is assumed about how its errors transfer. "
+        "Its interval is about the analysed view itself, not about policies like it: it resamples the random labels "
+        "(with a finite-population correction), as what is uncertain is which of the view's other units they are, "
+        "and is widened where needed to reach the estimate's errors on views simulated from the same labels.",
         "The model was trained on the labeled units, so it reads them better than unseen text; where an analysed "
         "corpus contains labeled units they are read with their out-of-fold (cross-validated) predictions, so that "
         f"the whole corpus is unseen text to the classifier, as the error rates behind a correction are (labeled units "
@@ -538,7 +606,7 @@ def read_labeled_out_of_fold(units: pd.DataFrame, correction: Correction, unit: 
 
     units = corpus_posteriors(units)
     oof = correction.out_of_fold
-    ids = units["measure_id" if unit == "measures" and "measure_id" in units else "doc_id"]
+    ids = analysed_ids(units, unit)
     labeled_as = ids.where(ids.isin(oof.index))
     if "text" in units:  # a copy of a labeled text (the same article in another regulation) reads as its original
         originals = dict(zip(units["text"][labeled_as.notna()], labeled_as.dropna()))
@@ -553,6 +621,11 @@ def read_labeled_out_of_fold(units: pd.DataFrame, correction: Correction, unit: 
         probabilities = [c for c in readings.columns if c.startswith("p_") and c in units.columns]
         units[probabilities] = units[probabilities].astype(float)
     return units
+
+
+def analysed_ids(units: pd.DataFrame, unit: str) -> pd.Series:
+    """The ids analysed units are labeled under: a measure's at the measure unit, else its document's."""
+    return units["measure_id" if unit == "measures" and "measure_id" in units else "doc_id"]
 
 
 def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], unit: str = LABELED,
@@ -579,6 +652,8 @@ def build_report(corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], u
 
 
 def corrected_how(corpora: dict, unit: str, corrections: dict[str, Correction]) -> dict[str, str]:
+    from .prediction_powered import PPI
+
     how = {}
     for corpus, (documents, _) in corpora.items():
         correction = corrections.get(corpus_lang(documents))
@@ -590,6 +665,8 @@ def corrected_how(corpora: dict, unit: str, corrections: dict[str, Correction]) 
         else:
             picked = sorted(set(correction.selection.values()) - {"CC"})
             how[corpus] = f"{chosen}, corrected with {', '.join(picked) or 'none (raw counting was best)'}"
+            if PPI in correction.with_view_labels.values():
+                how[corpus] += f" ({PPI} in the SME-targeted view wherever it holds enough labels standing for it)"
     return how
 
 
