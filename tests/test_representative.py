@@ -108,7 +108,8 @@ def test_the_benchmark_samples_and_fits_the_units_standing_for_the_corpus(monkey
     monkeypatch.setattr(bench, "fit_quantifier", recording(bench.fit_quantifier, seen, seen))
     monkeypatch.setattr(bench, "ESTIMATORS", ("PCC",))
     monkeypatch.setattr(bench, "coverage", lambda *args, **kwargs: float("nan"))
-    args = argparse.Namespace(samples=2, size=100, corpus_size=200, coverage_samples=0, replicates=2)
+    args = argparse.Namespace(samples=2, size=100, corpus_size=200, coverage_samples=0, replicates=2,
+                              ppi_coverage_samples=0)
     bench.evaluate_target(labeled, "primary", args, np.random.default_rng(0))
     assert len(seen) > 5 + 5 * 2  # a fit per fold, then the samples of three protocols
     assert all(len(P) and not np.any(np.isclose(P, chosen).all(axis=1)) for P in seen)
