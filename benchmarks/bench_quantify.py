@@ -52,7 +52,7 @@ transfer of error rates: ``evaluate_prediction_powered`` simulates that view (it
 rest of the size its random labels stand for, of which as many units as there are random labels are
 labeled) and measures PPI's error and interval coverage there. Where PPI's error is below the selected
 quantifier's at the corpus mix, ``selected_with_view_labels`` says PPI, and the report uses it for a
-view that holds at least 100 such labels.
+view that holds at least 100 labels drawn at random.
 Prints a table per language.
 """
 from __future__ import annotations

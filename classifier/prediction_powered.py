@@ -23,7 +23,7 @@ resample the random labels within their design cells, with a finite-population c
 widened to reach the estimate's errors on views simulated from the same labels (``simulated_errors``).
 ``benchmarks/bench_quantify.py`` measures the error and coverage at the SME-targeted view's mix and size, and
 records per language and target whether this estimator beat the quantifier it selected; the report uses it where
-that holds and the view holds at least ``MIN_LABELS`` labeled units standing for it.
+that holds and the view holds at least ``MIN_LABELS`` units drawn at random and labeled.
 """
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ import numpy as np
 from .quantify import flat_shares, shares
 
 PPI = "PPI"
-# Labeled units standing for a view before its shares are estimated from them: the labeled mix of fewer units is
-# too coarse to correct a corpus (a hundred Chinese measures drawn at random hold about four network units).
+# Units drawn at random and labeled that a view needs before its shares are estimated from its labels: they stand
+# for every unit nobody labeled, and fewer are too coarse a sample (a hundred Chinese measures drawn at random hold
+# about four network units).
 MIN_LABELS = 100
 PPI_STREAM = 4  # the bootstrap's random stream, apart from quantify's corpus, labeled and held-out streams
 PPI_ERROR_STREAM = 5  # the simulated views' stream

@@ -51,9 +51,9 @@ ESTIMATORS = ("CC", "PCC", "PCC-BCTS", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
 SELECTION_FILE = "quantification.json"
 JOINT_CLASSES = (NONE, *ORIENTATIONS)  # the orientation target: none, or a network unit with its driver
 TARGETS = ("primary", "orientation", *[f"type:{label}" for label in LABELS])
-# Units of a class standing for the corpus (drawn at random or chosen in a corpus cell) before they alone stand for
-# how the corpus's units of that class read
-# (``LabeledPosteriors.draw_weights``): enough that a fifth of them (a held-out fold) still holds about twenty.
+# Units of a class standing for the corpus (drawn at random, or chosen in a cell drawn at random) before they alone
+# stand for how the corpus's units of that class read (``LabeledPosteriors.draw_weights``): enough that a fifth of
+# them (a held-out fold) still holds about twenty.
 REPRESENTATIVE_MIN = 100
 
 
@@ -223,7 +223,7 @@ class LabeledPosteriors:
         return len(self.truth)
 
     def design_weights(self) -> np.ndarray:
-        """How much of its corpus each unit stands for (``classifier.sampling``; 0: not drawn at random)."""
+        """How many units of its corpus each unit stands for (``classifier.sampling``; 0: none)."""
         if "design_weight" in self.truth:
             return self.truth["design_weight"].fillna(0).to_numpy(float)
         if "sampling" in self.truth:  # out-of-fold files written before design weights: random strata weigh alike
@@ -233,7 +233,7 @@ class LabeledPosteriors:
     def standing_rows(self, sme_only: bool = False) -> np.ndarray:
         """The units that stand for a part of their corpus (``classifier.sampling.design_weights``): those drawn at
         random, each for an equal part of what its cell holds besides the chosen ones, and the chosen units of a
-        corpus cell, each for itself. Weighted by design, their class mix estimates a corpus's own, the prevalence
+        cell drawn at random, each for itself. Weighted by design, their class mix estimates a corpus's own, the prevalence
         a report's correction meets. ``sme_only``: those whose document is in the SME-targeted view."""
         drawn = self.design_weights() > 0
         if sme_only and "sme_targeted" in self.truth:
@@ -414,7 +414,7 @@ class FittedQuantifiers:
         Each of ``splits`` random splits holds out a fifth of the labeled documents and fits on the rest; the
         held-out units are drawn (with replacement) at the class mix of the view analysed
         (``LabeledPosteriors.corpus_mix``, ``sme_only``: the SME-targeted view's; the fifth's own mix without
-        random labels), each class from the units that stand for it (``LabeledPosteriors.draw_weights``), to
+        labels standing for a view), each class from the units that stand for it (``LabeledPosteriors.draw_weights``), to
         ``size`` units, the size of the sample the correction is for (the analysed corpus's; None: the fifth's
         size). So the errors carry that size's sampling noise as well as what the bootstrap cannot see: the
         classifier reads a new set of documents differently from the labeled ones, so a correction transfers

@@ -321,7 +321,7 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
                      replicates: int, seed: int, sme_only: bool = False) -> list[str]:
     """Adds the benchmark-selected estimates beside the raw ones; they lead where they beat raw counting. In the
     SME-targeted view, a target whose benchmark found the prediction-powered estimate (``PPI``) closer than the
-    selected quantifier takes it wherever the analysed units hold enough random labels."""
+    selected quantifier takes it wherever the analysed units hold enough labels standing for the view."""
     from .prediction_powered import PPI
     from .quantify import TARGETS, corpus_posteriors, estimate_shares, flat_shares
 
@@ -380,23 +380,26 @@ def _intervals(point: dict, draws: pd.DataFrame, errors: pd.DataFrame) -> dict:
 
 
 def labels_standing_for(units: pd.DataFrame, correction: Correction):
-    """The analysed units that are labeled and stand for the view by design (chosen in a corpus cell, or drawn at
-    random: ``classifier.sampling.design_weights``; their own ids, not copies of their text): rows, truth and
-    design weights; None when fewer than ``prediction_powered.MIN_LABELS``.
+    """The analysed units that are labeled and stand for the view by design (chosen in a cell drawn at random, or
+    drawn at random: ``classifier.sampling.design_weights``; their own ids, not copies of their text): rows, truth
+    and design weights; None when fewer than ``prediction_powered.MIN_LABELS`` of them were drawn at random (the
+    random ones are what stands for the units nobody labeled).
 
     Only the SME-targeted view asks for them: its every design cell was drawn at random (``classifier.sampling``;
     the Chinese measures outside the pool and the SME view never were), so its labels stand for all of it."""
     from .prediction_powered import MIN_LABELS
+    from .sampling import drawn_at_random
 
     truth = correction.labeled.truth
-    if "unit_id" not in truth:
+    if "unit_id" not in truth or "sampling" not in truth:
         return None
     weights = pd.Series(correction.labeled.design_weights(), index=truth["unit_id"].to_numpy())
     ids = analysed_ids(units, correction.unit)
     rows = np.flatnonzero(ids.map(weights).fillna(0).to_numpy() > 0)
-    if len(rows) < MIN_LABELS:
+    labeled = truth.set_index("unit_id").loc[ids.iloc[rows]]
+    if np.count_nonzero(drawn_at_random(labeled["sampling"])) < MIN_LABELS:
         return None
-    return rows, truth.set_index("unit_id").loc[ids.iloc[rows]], weights.loc[ids.iloc[rows]].to_numpy()
+    return rows, labeled, weights.loc[ids.iloc[rows]].to_numpy()
 
 
 def _prediction_powered(target: str, scored: pd.DataFrame, standing, replicates: int,
@@ -534,12 +537,13 @@ def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[st
         "cross-validated predictions on the labeled units of the corpus's language. They apply only at the unit those labels are at "
         "(Chinese: measures; English: programme records). For each language and target the estimator is the one "
         "benchmarks/bench_quantify.py found closest to the truth on held-out labeled folds at the class mix of the "
-        "SME-targeted view of the corpora (from the randomly sampled labels, weighted by the sampling design; not the "
+        "SME-targeted view of the corpora (from the labels standing for it, weighted by the sampling design; not the "
         "enriched labeled set's); where raw counting won, the raw "
         f"figure leads. This run: {how}.",
         "Where the benchmark found it closer still, a figure of the SME-targeted view is prediction-powered (PPI): "
         "the mean of the calibrated probabilities over the view's units, plus the mean of (truth - probability) over "
-        f"its labeled units (at least {MIN_LABELS}), each weighted by the sampling design: a unit chosen for "
+        f"its labeled units (at least {MIN_LABELS} of them drawn at random), each weighted by the sampling design: a "
+        "unit chosen for "
         "labeling stands for itself, a unit drawn at random for its part of the rest of its cell. The labels "
         "correct the classifier on the very units analysed, so nothing is assumed about how its errors transfer. "
         "Its interval is about the analysed view itself, not about policies like it: it resamples the random labels "
@@ -554,8 +558,8 @@ def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[st
         f"behind the correction too ({min(replicates, CORRECTION_REPLICATES):,} replicates), so a correction learned from "
         "few labels gets a wide interval; it is widened where needed to reach the estimate plus or minus the 95% "
         f"quantile of the estimator's errors on labeled documents it was not fitted on ({HELD_OUT_SPLITS} random "
-        "splits holding out a fifth, drawn at the class mix of the randomly sampled labels of the view (SME-targeted or "
-        "all, each label weighted by the share of its corpus it was drawn from) and to the corpus's size), "
+        "splits holding out a fifth, drawn at the class mix of the labels standing for the view (SME-targeted or "
+        "all, each weighted by how many units of its corpus it stands for) and to the corpus's size), "
         "so it also carries how far the correction transfers to new documents. Counts "
         "are exact and carry no interval; a raw interval that would not contain its estimate is not given.",
         "Corpora are compared with a chi-square test of the primary-type counts among network units and bootstrap "

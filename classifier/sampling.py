@@ -90,8 +90,9 @@ def design_weights(units: pd.DataFrame) -> np.ndarray:
     A unit chosen (by cue words or the annotation loop) stands for itself, 1: its truth is known, and the units drawn
     at random were drawn from the rest of its cell (``annotate suggest`` never offers a labeled unit again). A unit
     drawn at random stands for an equal part of the rest of its cell: (cell size - chosen labels in the cell) /
-    random labels in the cell, and never for less than itself. Without a cell (labels from before the design, units
-    written for training): 1 drawn at random, 0 chosen (no corpus part it belongs to is known).
+    random labels in the cell, and never for less than itself. A chosen unit of a cell never drawn at random stands
+    for nothing, as the rest of that cell has no labels to stand for it. Without a cell (labels from before the
+    design, units written for training): 1 drawn at random, 0 chosen (no corpus part it belongs to is known).
 
     ``units`` has ``sampling`` and, for STIP records and Chinese measures, ``cell`` and ``cell_size`` (the
     initiatives or candidate measures of that cell).
@@ -106,5 +107,7 @@ def design_weights(units: pd.DataFrame) -> np.ndarray:
     rest = units["cell_size"].to_numpy(float) - units["cell"].map(chosen).fillna(0).to_numpy(float)
     per_random = np.maximum(rest / units["cell"].map(drawn).to_numpy(float), 1.0)
     weights[has_cell & random] = per_random[has_cell & random]
-    weights[has_cell & ~random] = 1.0
+    # a chosen unit stands for itself only where random labels stand for the rest of its cell: alone, the chosen
+    # units of a cell never drawn at random (``cn:out:other``) would stand for a cell they were picked from
+    weights[has_cell & ~random & units["cell"].isin(drawn.index).to_numpy()] = 1.0
     return weights

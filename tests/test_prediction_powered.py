@@ -115,7 +115,7 @@ def test_the_bootstrap_moves_only_with_its_seed():
 # ---------------------------------------------------------------- in the report
 
 
-def census_correction(ids, with_view_labels):
+def census_correction(ids, with_view_labels, sampling="random:sme"):
     """Labels of the SME-targeted test documents, each drawn at random (design weight 1), read out-of-fold as
     production units; the truth says otherwise."""
     n = len(ids)
@@ -126,16 +126,16 @@ def census_correction(ids, with_view_labels):
     primary = (["knowledge", "knowledge", "cluster"] + ["none"] * n)[:n]
     truth = pd.DataFrame({"unit_id": ids, "types": [p if p != "none" else "" for p in primary], "primary": primary,
                           "orientation": [("neutral" if p == "none" else "network") for p in primary],
-                          "sampling": "random:sme",
+                          "sampling": sampling,
                           "design_weight": 1.0, "sme_targeted": "True"})
     return Correction("en", LabeledPosteriors("en", "documents", predicted, truth, np.arange(n)), {"primary": "PCC"},
                       with_view_labels)
 
 
-def primary_figures(ids, with_view_labels, monkeypatch, minimum=3):
+def primary_figures(ids, with_view_labels, monkeypatch, minimum=3, sampling="random:sme"):
     monkeypatch.setattr(prediction_powered, "MIN_LABELS", minimum)
     report, _ = build_report({"oecd": (tagged_documents(), None)}, "documents", Filters(),
-                             corrections={"en": census_correction(ids, with_view_labels)}, replicates=20)
+                             corrections={"en": census_correction(ids, with_view_labels, sampling)}, replicates=20)
     return {view: report.views[view].corpora["oecd"].figures["primary_share_of_network"] for view in ("sme", "all")}
 
 
@@ -152,4 +152,7 @@ def test_the_sme_view_takes_the_labels_where_the_benchmark_chose_them(monkeypatc
 def test_too_few_random_labels_or_no_benchmark_choice_leave_the_quantifier(monkeypatch):
     few = primary_figures(["d0", "d2"], {"primary": "PPI"}, monkeypatch)
     unchosen = primary_figures(["d0", "d2", "d4", "d6", "d8"], {"primary": "PCC"}, monkeypatch)
-    assert {f.estimator for f in few["sme"].values()} == {f.estimator for f in unchosen["sme"].values()} == {"PCC"}
+    # chosen labels stand only for themselves: without random ones, nothing stands for the rest of the view
+    chosen_only = primary_figures(["d0", "d2", "d4"], {"primary": "PPI"}, monkeypatch, sampling="suggest:rare")
+    estimators = [{f.estimator for f in figures["sme"].values()} for figures in (few, unchosen, chosen_only)]
+    assert estimators == [{"PCC"}] * 3

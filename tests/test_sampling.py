@@ -34,6 +34,12 @@ def test_chosen_labels_stand_for_themselves_and_random_ones_for_the_rest_of_thei
     assert design_weights(units.drop(columns=["cell", "cell_size"])).tolist() == [1, 1, 1, 1, 0, 1, 0]
 
 
+def test_chosen_labels_of_a_cell_never_drawn_at_random_stand_for_nothing():
+    units = pd.DataFrame({"sampling": ["suggest:rare", "enriched:cn", "random:cn"],
+                          "cell": ["cn:out:other", "cn:pool:sme", "cn:pool:sme"], "cell_size": [500, 10, 10]})
+    assert design_weights(units).tolist() == [0.0, 1.0, 9.0]
+
+
 def test_the_corpus_mix_weights_each_random_label_by_design():
     n = 4
     truth = pd.DataFrame({"unit_id": list("abcd"), "primary": ["knowledge", "none", "none", "none"],
