@@ -53,7 +53,7 @@ MUTANTS = (
     Mutant("report: language filter inverted", "classifier/report.py",
            'keep &= documents["lang"].isin(self.langs)', 'keep &= ~documents["lang"].isin(self.langs)', REPORT_TESTS),
     Mutant("classify: per-language thresholds off", "classifier/classify.py",
-           'self.thresholds_.get(d, self.thresholds_["*"])[label]', 'self.thresholds_["*"][label]',
+           'thresholds.get(d, thresholds["*"])[label] for label in LABELS]', 'thresholds["*"][label] for label in LABELS]',
            ("tests/test_mutants.py", "tests/test_classify.py")),
     Mutant("segment: long article not split", "classifier/segment.py",
            "if group[-1].end - group[0].start > MAX_MEASURE_CHARS and len(group) > 1:", "if False:",
