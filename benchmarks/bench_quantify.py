@@ -13,7 +13,7 @@ folds and estimates samples drawn from the fifth:
   protocol of QuaPy), so a method that only works near the training prevalence shows it;
 * corpus: samples at the class mix of the SME-targeted view of the corpora (the report's headline),
   estimated from the labeled units that stand for that view by design (``classifier.sampling``: a
-  unit chosen for labeling for itself, a unit drawn at random for its part of the rest of its cell):
+  unit of a cell's last random draw for its part of the rest of the cell, any other for itself):
   the labeled units as a whole are enriched for network units, so neither of the others is the mix
   a report's correction meets. Its samples are of ``--corpus-size`` units (2,000: about the size of
   the views a report corrects; a Chinese sample of 500 holds only a few dozen network units).
@@ -76,7 +76,6 @@ from classifier.quantify import (ESTIMATORS, SELECTION_FILE, TARGETS, FittedQuan
                                  labeled_posteriors, labels_of, posteriors, renormalised, representative_rows,
                                  sample_at_prevalence, shares,
                                  target_classes, total_variation, uniform_prevalences)
-from classifier.sampling import drawn_at_random  # noqa: E402
 
 PROTOCOLS = ("natural", "shifted", "corpus")
 
@@ -145,19 +144,22 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
 
 def evaluate_prediction_powered(labeled, target: str, args, rng) -> dict | None:
     """The prediction-powered estimate (``classifier.prediction_powered``) of the SME-targeted view, simulated as the
-    report meets it: the view is its chosen labeled units (truth known) and a rest of as many units as the random
-    labels stand for, drawn from them by design weight; as many of the rest as there are random labels are labeled,
-    at random. Error: against the simulated view's own mix; coverage: of the report's interval (``bootstrap``,
-    widened to the reach of ``simulated_errors`` computed from that view's labels alone).
-    Nothing is fitted, so no fold is held out: the error is the sampling error of the random labels, and the
-    classifier's posteriors only narrow it. None without ``MIN_LABELS`` units standing for the view."""
+    report meets it: the view is its known labeled units (chosen, or drawn in an earlier random draw) and a rest of
+    as many units as the last random draw's labels stand for, drawn from them by design weight; as many of the rest
+    as that draw has labels are labeled, at random. Error: against the simulated view's own mix; coverage: of the
+    report's interval (``bootstrap``, widened to the reach of ``simulated_errors`` computed from that view's labels
+    alone). Nothing is fitted, so no fold is held out: the error is the sampling error of the random labels within
+    the design's frame, and the classifier's posteriors only narrow it. It cannot see what the frame leaves out:
+    units no draw could pick (Chinese measures under 20 characters; the earlier waves of a STIP initiative, whose
+    latest wave alone was drawn, so the STIP simulation is a census with no error), or fold models that read the
+    labeled units unlike the final model reads the rest. None without ``MIN_LABELS`` units standing for the rest."""
     P, y = posteriors(labeled.predicted, target), labels_of(labeled.truth, target)
     standing = labeled.standing_rows(sme_only=True)
     if len(standing) < prediction_powered.MIN_LABELS:
         return None
     design = labeled.design_weights()
-    is_random = drawn_at_random(labeled.truth["sampling"].iloc[standing])
-    chosen, random = standing[~is_random], standing[is_random]
+    for_rest = labeled.stands_for_rest()[standing]
+    chosen, random = standing[~for_rest], standing[for_rest]  # known units; those standing for the rest
     rest = int(round(design[random].sum()))
     runs, hits = [], []
     for k in range(args.samples * 5):

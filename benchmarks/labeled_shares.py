@@ -4,14 +4,15 @@
 
 The truth is the class mix the quantification benchmark samples at (``LabeledPosteriors.corpus_mix``
 with ``sme_only``): the labels that stand for the SME-targeted view, weighted by the sampling design
-(``classifier.sampling``: a chosen unit for itself, a random one for its part of the rest of its cell), read
+(``classifier.sampling``: a unit of a cell's last random draw for its part of the rest of the cell, every other
+labeled unit of a cell drawn at random for itself), read
 from the model's out-of-fold files. In the shared STIP data every SME-targeted initiative is labeled (its
 latest wave), so for the OECD corpus that mix is the labeled census of the view the report's SME-targeted
 figures estimate (the report covers every wave of those initiatives and reads the labeled records with their
 out-of-fold predictions). Of the Chinese measures, the units the annotation loop and the cue words chose are
-labeled and a random sample of the rest, which holds few network units. Prints both beside the report's
-headline figures (primary type among network units and the lead-firm share), and the mix of the random labels
-alone (the rest of the view, which nobody chose).
+labeled, and a random sample of the rest, which holds few network units. Prints both beside the report's
+headline figures (primary type among network units and the lead-firm share), and the mix of each cell's last
+random draw alone (the rest of the view, which nobody labeled before it).
 
 Then, per language, the network probability mass the model's out-of-fold predictions give (1 - p(none),
 summed over the types as the primary target reads them): on `none` units drawn at random, on `none` units
@@ -45,12 +46,12 @@ SHOWN = [*PRIMARY_KEYS, LEAD_FIRM_KEY, NETWORK_KEY]
 MASS_GROUPS = ("none, drawn at random", "none, chosen otherwise", "network")
 
 
-def labeled_truth(labeled, random_only: bool = False) -> tuple[dict, int]:
-    """The SME-targeted view's shares from the labels standing for it, weighted by design (``random_only``: the
-    random ones alone, the mix of the rest of the view), and the network units among those labels."""
-    truth = labeled.truth
-    if random_only:
-        labeled = labeled.subset(np.flatnonzero(drawn_at_random(truth["sampling"])))
+def labeled_truth(labeled, rest_only: bool = False) -> tuple[dict, int]:
+    """The SME-targeted view's shares from the labels standing for it, weighted by design (``rest_only``: those of
+    each cell's last random draw alone, the mix of the rest of the view that nobody labeled before), and the network
+    units among those labels."""
+    if rest_only:
+        labeled = labeled.subset(np.flatnonzero(labeled.stands_for_rest()))
     primary_mix = labeled.corpus_mix("primary", sme_only=True)
     values = {**flat_shares(shares("primary", primary_mix)),
               **flat_shares(shares("orientation", labeled.corpus_mix("orientation", sme_only=True))),
@@ -90,10 +91,10 @@ def main() -> None:
         if lang not in labeled:
             continue
         truth, network = labeled_truth(labeled[lang])
-        source = "all labeled SME initiatives" if lang == "en" else "chosen and random labels, weighted by design"
+        source = "all labeled SME initiatives" if lang == "en" else "labels standing for the view, by design"
         print(row(corpus, source, truth, network))
         if lang != "en":
-            print(row(corpus, "random labels alone (the rest of the view)", *labeled_truth(labeled[lang], True)))
+            print(row(corpus, "last random draw alone (the unlabeled rest)", *labeled_truth(labeled[lang], True)))
         if view is not None and corpus in view["corpora"]:
             print(row(corpus, f"report ({args.report})", report_shares(view, corpus),
                       view["corpora"][corpus]["network_units"]))

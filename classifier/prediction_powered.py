@@ -3,10 +3,11 @@
 A quantifier (``classifier.quantify``) transfers error rates learned on labeled units to a corpus, and is only
 as right as that transfer: on the Chinese measures, where the SME-targeted view is about 9% network units, the
 ``none`` measures' small leaks of network probability weigh as much as the network units' own. Where the analysed
-units include labeled units that stand for the view by design (``classifier.sampling.design_weights``: a unit
-chosen for labeling stands for itself, a unit drawn at random for an equal part of the rest of its cell), a
-different estimator needs no transfer at all: the model's mean posterior over every analysed unit, corrected by
-the design-weighted mean of (truth - posterior) over those labeled units,
+units include labeled units that stand for the view by design (``classifier.sampling.design_roles``: a unit of
+a cell's last random draw stands for an equal part of the rest of its cell, every other labeled unit of a cell
+drawn at random for itself), a different estimator needs no error rate learned on other texts: the model's mean
+posterior over every analysed unit, corrected by the design-weighted mean of (truth - posterior) over those
+labeled units,
 
     prevalence = mean over the view of p(x)  +  sum_l w_l (y_l - p(x_l)) / sum_l w_l
 
@@ -15,15 +16,15 @@ the difference estimator of survey sampling, which machine learning calls predic
 classifier's errors; the classifier only narrows the interval, by as much as its posteriors track the truth.
 The labeled units' posteriors must be readings of unseen text, as the rest of the view's are: the report reads
 them out-of-fold (``report.read_labeled_out_of_fold``), the cross-fitting of Zrnic and Candes (2024). What it
-does assume: the random labels were drawn from the rest of the view at random (the annotation loop never offers
-a labeled unit again), and the fold models that read them read like the final model that reads the rest.
+does assume: the last random draw took the rest of the view at random (the annotation loop never offers a
+labeled unit again), and the fold models that read the labeled units err as the final model that reads the rest.
 
 Intervals are about the analysed view itself, not about policies like it: percentile bootstrap intervals that
-resample the random labels within their design cells, with a finite-population correction (``bootstrap``),
+resample the last draw's labels within their design cells, with a finite-population correction (``bootstrap``),
 widened to reach the estimate's errors on views simulated from the same labels (``simulated_errors``).
 ``benchmarks/bench_quantify.py`` measures the error and coverage at the SME-targeted view's mix and size, and
 records per language and target whether this estimator beat the quantifier it selected; the report uses it where
-that holds and the view holds at least ``MIN_LABELS`` units drawn at random and labeled.
+that holds and the view holds at least ``MIN_LABELS`` labeled units standing for its rest.
 """
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ import numpy as np
 from .quantify import flat_shares, shares
 
 PPI = "PPI"
-# Units drawn at random and labeled that a view needs before its shares are estimated from its labels: they stand
-# for every unit nobody labeled, and fewer are too coarse a sample (a hundred Chinese measures drawn at random hold
-# about four network units).
+# Labeled units standing for the rest (a cell's last random draw) that a view needs before its shares are estimated
+# from its labels: they stand for every unit nobody labeled, and fewer are too coarse a sample (a hundred Chinese
+# measures drawn at random hold about four network units).
 MIN_LABELS = 100
 PPI_STREAM = 4  # the bootstrap's random stream, apart from quantify's corpus, labeled and held-out streams
 PPI_ERROR_STREAM = 5  # the simulated views' stream
@@ -46,22 +47,22 @@ SIMULATED_VIEWS = 100  # views behind the errors that widen an interval
 @dataclass(frozen=True)
 class LabeledSample:
     """The analysed units that are labeled and stand for the view: their rows among the analysed units, true classes
-    of a target, design weights (how many of the view's units each stands for) and whether each was drawn at random
-    (else chosen: a known unit of the view, standing for itself)."""
+    of a target, design weights (how many of the view's units each stands for) and whether each stands for the rest
+    of its cell (a cell's last random draw; else a known unit of the view, standing for itself)."""
 
     rows: np.ndarray
     classes: np.ndarray
     weights: np.ndarray
-    drawn: np.ndarray
+    for_rest: np.ndarray
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def cells(self) -> list[np.ndarray]:
-        """Positions (in this sample) of the random units per design cell: a cell's units were drawn alike, so they
-        share a weight."""
-        drawn = np.flatnonzero(self.drawn)
-        return [drawn[self.weights[drawn] == w] for w in np.unique(self.weights[drawn])]
+        """Positions (in this sample) of the units standing for the rest, per design cell: a cell's units were drawn
+        alike, so they share a weight."""
+        rest = np.flatnonzero(self.for_rest)
+        return [rest[self.weights[rest] == w] for w in np.unique(self.weights[rest])]
 
 
 def prevalence(posteriors: np.ndarray, sample: LabeledSample) -> np.ndarray:
@@ -85,18 +86,18 @@ def _as_mix(p: np.ndarray) -> np.ndarray:
 
 
 def bootstrap(posteriors: np.ndarray, sample: LabeledSample, replicates: int, seed: int) -> list[np.ndarray]:
-    """Replicate mixes of the analysed view itself. Its posteriors and its chosen labels are the view's own and stay;
+    """Replicate mixes of the analysed view itself. Its posteriors and its known labels are the view's own and stay;
     what is uncertain is which of its other units the random labels happen to be. So the random labels are resampled
     within their design cells, and each replicate's deviation shrunk by the finite-population correction
-    sqrt(1 - f), f = random labels / the view's units not chosen (a view labeled whole has nothing left to guess)."""
+    sqrt(1 - f), f = random labels / the view's units not known (a view labeled whole has nothing left to guess)."""
     rng = np.random.default_rng([seed, PPI_STREAM])
     mean_posterior, residuals = posteriors.mean(axis=0), _residuals(posteriors, sample)
     point = _rectified(mean_posterior, residuals, sample.weights)
-    chosen, cells = np.flatnonzero(~sample.drawn), sample.cells()
-    fraction = min(1.0, np.count_nonzero(sample.drawn) / max(len(posteriors) - len(chosen), 1))
+    known, cells = np.flatnonzero(~sample.for_rest), sample.cells()
+    fraction = min(1.0, np.count_nonzero(sample.for_rest) / max(len(posteriors) - len(known), 1))
     draws = []
     for _ in range(replicates):
-        picked = np.concatenate([chosen, *[rng.choice(cell, len(cell)) for cell in cells]])
+        picked = np.concatenate([known, *[rng.choice(cell, len(cell)) for cell in cells]])
         replicate = _rectified(mean_posterior, residuals[picked], sample.weights[picked])
         draws.append(_as_mix(point + np.sqrt(1 - fraction) * (replicate - point)))
     return draws
@@ -105,30 +106,39 @@ def bootstrap(posteriors: np.ndarray, sample: LabeledSample, replicates: int, se
 def simulated_errors(target: str, posteriors: np.ndarray, sample: LabeledSample, count: int,
                      seed: int) -> list[dict[str, float]]:
     """The estimate's errors (flat shares, estimate - truth) on views simulated from this one's own labels: its
-    chosen labels, and a rest as large as its own drawn from its random labels by design weight, of which as many
+    known labels, and a rest as large as its own drawn from its random labels by design weight, of which as many
     units as it has random labels are labeled, at random.
 
     The bootstrap sees only the random labels at hand: where a class has one or two of them (the Chinese lead-firm
-    measures among the random labels), it cannot see that another draw could hold none or five, and its intervals
-    held the simulated truth in as few as 65% of the benchmark's views. These errors carry that; the report widens
-    an interval to reach them (``quantify.corrected_interval``), as it does a quantifier's held-out errors.
+    measures among the random labels), it cannot see that another draw could hold none or five. These errors carry
+    that; the report widens an interval to reach them (``quantify.corrected_interval``), as it does a quantifier's
+    held-out errors. Drawn from the random labels alone they still cannot see a class the random labels missed
+    (the benchmark's coverage of the Chinese lead-firm share: 0.80 at commit 533a891), hence the half count of each
+    class in the pool (``python benchmarks/bench_quantify.py`` prints the coverage now).
     """
     rng = np.random.default_rng([seed, PPI_ERROR_STREAM])
-    drawn, chosen = np.flatnonzero(sample.drawn), np.flatnonzero(~sample.drawn)
-    rest = len(posteriors) - len(chosen)
+    drawn, known = np.flatnonzero(sample.for_rest), np.flatnonzero(~sample.for_rest)
+    rest = len(posteriors) - len(known)
     if not len(drawn) or rest <= 0:
         return []
-    pool_p, pool_y = posteriors[sample.rows[drawn]], sample.classes[drawn]
-    known_p, known_y = posteriors[sample.rows[chosen]], sample.classes[chosen]
+    pool_p, pool_y, pool_w = posteriors[sample.rows[drawn]], sample.classes[drawn], sample.weights[drawn]
+    own_p, own_y = posteriors[sample.rows[known]], sample.classes[known]
+    # the random labels can miss a class whose few units the rest holds (none of its random labels drawn): each class
+    # the known labels hold enters the pool with half a random label's weight, spread over its known units (real
+    # units of that class in this view), as a half count of a class the random labels may have missed
+    extra = [np.flatnonzero(own_y == c) for c in np.unique(own_y)]
+    pool_p = np.vstack([pool_p, *[own_p[e] for e in extra]])
+    pool_y = np.r_[pool_y, *[own_y[e] for e in extra]]
+    pool_w = np.r_[pool_w, *[np.full(len(e), 0.5 * pool_w.mean() / len(e)) for e in extra]]
     asked_count = min(len(drawn), rest)
-    weights = np.r_[np.ones(len(chosen)), np.full(asked_count, rest / asked_count)]
-    flags = np.r_[np.zeros(len(chosen), bool), np.ones(asked_count, bool)]
+    weights = np.r_[np.ones(len(known)), np.full(asked_count, rest / asked_count)]
+    flags = np.r_[np.zeros(len(known), bool), np.ones(asked_count, bool)]
     errors = []
     for _ in range(count):
-        picked = rng.choice(len(drawn), rest, p=sample.weights[drawn] / sample.weights[drawn].sum())
-        asked = len(chosen) + rng.choice(rest, asked_count, replace=False)
-        view_p, view_y = np.vstack([known_p, pool_p[picked]]), np.r_[known_y, pool_y[picked]]
-        rows = np.r_[np.arange(len(chosen)), asked]
+        picked = rng.choice(len(pool_y), rest, p=pool_w / pool_w.sum())
+        asked = len(known) + rng.choice(rest, asked_count, replace=False)
+        view_p, view_y = np.vstack([own_p, pool_p[picked]]), np.r_[own_y, pool_y[picked]]
+        rows = np.r_[np.arange(len(known)), asked]
         guess = flat_shares(shares(target, prevalence(view_p, LabeledSample(rows, view_y[rows], weights, flags))))
         truth = flat_shares(shares(target, np.bincount(view_y, minlength=posteriors.shape[1]) / len(view_y)))
         errors.append({key: guess[key] - truth[key] for key in guess})

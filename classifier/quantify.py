@@ -45,7 +45,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .codebook import LABELS, NONE, ORIENTATIONS, parse_types
-from .sampling import drawn_at_random
+from .sampling import STANDS_FOR_REST, drawn_at_random
 
 ESTIMATORS = ("CC", "PCC", "PCC-BCTS", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
 SELECTION_FILE = "quantification.json"
@@ -230,6 +230,13 @@ class LabeledPosteriors:
             return drawn_at_random(self.truth["sampling"]).astype(float)
         return np.zeros(len(self.truth))
 
+    def stands_for_rest(self) -> np.ndarray:
+        """Per unit, whether it stands for the rest of its cell (``classifier.sampling.design_roles``); out-of-fold
+        files written before roles: whether it was drawn at random."""
+        if "design_role" in self.truth:
+            return self.truth["design_role"].astype(str).eq(STANDS_FOR_REST).to_numpy()
+        return drawn_at_random(self.truth["sampling"]) if "sampling" in self.truth else np.zeros(len(self), bool)
+
     def standing_rows(self, sme_only: bool = False) -> np.ndarray:
         """The units that stand for a part of their corpus (``classifier.sampling.design_weights``): those drawn at
         random, each for an equal part of what its cell holds besides the chosen ones, and the chosen units of a
@@ -295,7 +302,8 @@ def labeled_posteriors(model_dir: Path) -> dict[str, LabeledPosteriors]:
         pred = part[[c for c in part.columns if c.startswith("p_")]].assign(
             types=part["types_pred"], primary=part["primary_pred"], orientation=part["orientation_pred"])
         truth_columns = ["unit_id", "types", "primary", "orientation"] + [
-            column for column in ("sampling", "design_weight", "sme_targeted") if column in part]
+            column for column in ("sampling", "design_weight", "design_role", "sme_targeted", "text_sha1")
+            if column in part]
         result[lang] = LabeledPosteriors(lang, units.get(lang, "documents"), pred, part[truth_columns],
                                          part["group"].to_numpy())
     return result

@@ -318,7 +318,7 @@ def corpus_lang(documents: pd.DataFrame) -> str:
 
 
 def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, correction: Correction,
-                     replicates: int, seed: int, sme_only: bool = False) -> list[str]:
+                     replicates: int, seed: int, sme_only: bool = False, by_design: bool = False) -> list[str]:
     """Adds the benchmark-selected estimates beside the raw ones; they lead where they beat raw counting. In the
     SME-targeted view, a target whose benchmark found the prediction-powered estimate (``PPI``) closer than the
     selected quantifier takes it wherever the analysed units hold enough labels standing for the view."""
@@ -330,7 +330,7 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
                 "(run benchmarks/bench_quantify.py): raw counts only"]
     warnings = []
     scored = corpus_posteriors(units)
-    standing = labels_standing_for(units, correction) if sme_only else None
+    standing = labels_standing_for(units, correction) if by_design else None
     for target in TARGETS:
         name = correction.selection.get(target, "CC")
         if standing is not None and correction.with_view_labels.get(target) == PPI:
@@ -380,26 +380,27 @@ def _intervals(point: dict, draws: pd.DataFrame, errors: pd.DataFrame) -> dict:
 
 
 def labels_standing_for(units: pd.DataFrame, correction: Correction):
-    """The analysed units that are labeled and stand for the view by design (chosen in a cell drawn at random, or
-    drawn at random: ``classifier.sampling.design_weights``; their own ids, not copies of their text): rows, truth
-    and design weights; None when fewer than ``prediction_powered.MIN_LABELS`` of them were drawn at random (the
-    random ones are what stands for the units nobody labeled).
+    """The analysed units that are labeled units standing for the view by design (``classifier.sampling``:
+    ``design_roles``, ``design_weights``; the units themselves, ``labeled_unit``, not copies of their text): rows,
+    truth, design weights and whether each stands for the rest of its cell; None when fewer than
+    ``prediction_powered.MIN_LABELS`` stand for the rest (the units nobody labeled).
 
     Only the SME-targeted view asks for them: its every design cell was drawn at random (``classifier.sampling``;
     the Chinese measures outside the pool and the SME view never were), so its labels stand for all of it."""
     from .prediction_powered import MIN_LABELS
-    from .sampling import drawn_at_random
 
-    truth = correction.labeled.truth
-    if "unit_id" not in truth or "sampling" not in truth:
+    labeled = correction.labeled
+    if "unit_id" not in labeled.truth or "labeled_unit" not in units:
         return None
-    weights = pd.Series(correction.labeled.design_weights(), index=truth["unit_id"].to_numpy())
-    ids = analysed_ids(units, correction.unit)
-    rows = np.flatnonzero(ids.map(weights).fillna(0).to_numpy() > 0)
-    labeled = truth.set_index("unit_id").loc[ids.iloc[rows]]
-    if np.count_nonzero(drawn_at_random(labeled["sampling"])) < MIN_LABELS:
+    position = pd.Series(np.arange(len(labeled)), index=labeled.truth["unit_id"].to_numpy())
+    found = units["labeled_unit"].map(position)
+    rows = np.flatnonzero(found.notna().to_numpy())
+    at = found.iloc[rows].astype(int).to_numpy()
+    weights, rest = labeled.design_weights()[at], labeled.stands_for_rest()[at]
+    standing = weights > 0
+    if np.count_nonzero(rest & standing) < MIN_LABELS:
         return None
-    return rows, labeled, weights.loc[ids.iloc[rows]].to_numpy()
+    return rows[standing], labeled.truth.iloc[at[standing]], weights[standing], rest[standing]
 
 
 def _prediction_powered(target: str, scored: pd.DataFrame, standing, replicates: int,
@@ -407,10 +408,9 @@ def _prediction_powered(target: str, scored: pd.DataFrame, standing, replicates:
     """Flat shares and intervals of a target from the view's posteriors and the labels standing for it."""
     from .prediction_powered import SIMULATED_VIEWS, LabeledSample, estimate, simulated_errors
     from .quantify import labels_of, posteriors
-    from .sampling import drawn_at_random
 
-    rows, truth, weights = standing
-    sample = LabeledSample(rows, labels_of(truth, target), weights, drawn_at_random(truth["sampling"]))
+    rows, truth, weights, rest = standing
+    sample = LabeledSample(rows, labels_of(truth, target), weights, rest)
     scores = posteriors(scored, target)
     point, draws = estimate(target, scores, sample, min(replicates, CORRECTION_REPLICATES), seed)
     if not replicates:
@@ -420,12 +420,13 @@ def _prediction_powered(target: str, scored: pd.DataFrame, standing, replicates:
 
 
 def corpus_estimates(name: str, units: pd.DataFrame, correction: Correction | None, replicates: int,
-                     seed: int, sme_only: bool = False) -> CorpusEstimates:
+                     seed: int, sme_only: bool = False, by_design: bool = False) -> CorpusEstimates:
     """THE estimation boundary: raw figures with intervals, plus corrected ones where the corpus's unit has labels
-    (``sme_only``: the units are the SME-targeted view's, whose class mix the correction's errors are drawn at)."""
+    (``sme_only``: the units are the SME-targeted view's, whose class mix the correction's errors are drawn at;
+    ``by_design``: its labels stand for the view, ``Filters.labeled_by_design``, so PPI may lead)."""
     figures, warnings = raw_estimates(units, replicates, seed)
     if correction is not None and len(units):
-        warnings += _with_correction(figures, units, correction, replicates, seed, sme_only)
+        warnings += _with_correction(figures, units, correction, replicates, seed, sme_only, by_design)
     network = figures["network_share"]["network"]
     out_of_fold = int(units["read_out_of_fold"].sum()) if "read_out_of_fold" in units else 0
     return CorpusEstimates(name, network.denominator, int(units["group"].nunique()), network.count, figures, warnings,
@@ -478,6 +479,13 @@ class Filters:
     year_to: int | None = None
     waves: tuple = ()
     langs: tuple = ()
+
+    @property
+    def labeled_by_design(self) -> bool:
+        """Whether the labels standing for the SME-targeted view by design stand for this view too: a filter on
+        countries, years or languages keeps a part of it whose labels are a part of them, but a wave filter keeps
+        the records of one wave, of which the labeled ones (each initiative's latest wave) are no random sample."""
+        return self.sme_only and not self.waves
 
     def apply(self, documents: pd.DataFrame) -> pd.DataFrame:
         keep = pd.Series(True, index=documents.index)
@@ -542,13 +550,14 @@ def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[st
         f"figure leads. This run: {how}.",
         "Where the benchmark found it closer still, a figure of the SME-targeted view is prediction-powered (PPI): "
         "the mean of the calibrated probabilities over the view's units, plus the mean of (truth - probability) over "
-        f"its labeled units (at least {MIN_LABELS} of them drawn at random), each weighted by the sampling design: a "
-        "unit chosen for "
-        "labeling stands for itself, a unit drawn at random for its part of the rest of its cell. The labels "
-        "correct the classifier on the very units analysed, so nothing is assumed about how its errors transfer. "
-        "Its interval is about the analysed view itself, not about policies like it: it resamples the random labels "
-        "(with a finite-population correction), as what is uncertain is which of the view's other units they are, "
-        "and is widened where needed to reach the estimate's errors on views simulated from the same labels.",
+        f"its labeled units (at least {MIN_LABELS} of them from a cell's last random draw), each weighted by the "
+        "sampling design: a unit of a cell's last random draw stands for its part of the rest of the cell, every "
+        "other labeled unit (chosen, or from an earlier draw) for itself. The labels correct the classifier on the "
+        "very units analysed, so no error rate learned on other texts has to carry over; what is assumed is that the "
+        "out-of-fold readings of the labeled units err as the final model's readings of the rest do. Its interval "
+        "is about the analysed view itself, not about policies like it: it resamples the last draw's labels (with a "
+        "finite-population correction), as what is uncertain is which of the view's other units they are, and is "
+        "widened where needed to reach the estimate's errors on views simulated from the same labels.",
         "The model was trained on the labeled units, so it reads them better than unseen text; where an analysed "
         "corpus contains labeled units they are read with their out-of-fold (cross-validated) predictions, so that "
         f"the whole corpus is unseen text to the classifier, as the error rates behind a correction are (labeled units "
@@ -591,7 +600,8 @@ def build_view(name: str, corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | 
         if usable is not None:  # only the labels' own unit can hold labeled units
             units = read_labeled_out_of_fold(units, usable, chosen)
         units_by_corpus[corpus] = units
-        estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed, filters.sme_only)
+        estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed, filters.sme_only,
+                                             filters.labeled_by_design)
     title = "SME-targeted policies" if filters.sme_only else "all policies"
     view = View(name, title, filters.describe(), estimates, compare(units_by_corpus, replicates, seed))
     return view, units_by_corpus
@@ -599,7 +609,7 @@ def build_view(name: str, corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | 
 
 def read_labeled_out_of_fold(units: pd.DataFrame, correction: Correction, unit: str) -> pd.DataFrame:
     """Analysed units that are labeled units, or carry a labeled unit's exact text, take that unit's out-of-fold
-    reading (``read_out_of_fold`` marks them).
+    reading (``read_out_of_fold`` marks them; ``labeled_unit`` names the labeled unit a unit *is*, copies aside).
 
     The model was trained on the labeled units, so its reading of them (and of their copies elsewhere in a
     corpus) is better than of any other text; the error rates behind a correction are those of unseen text
@@ -610,8 +620,8 @@ def read_labeled_out_of_fold(units: pd.DataFrame, correction: Correction, unit: 
 
     units = corpus_posteriors(units)
     oof = correction.out_of_fold
-    ids = analysed_ids(units, unit)
-    labeled_as = ids.where(ids.isin(oof.index))
+    labeled_as = labeled_units_among(units, correction, unit)
+    units["labeled_unit"] = labeled_as
     if "text" in units:  # a copy of a labeled text (the same article in another regulation) reads as its original
         originals = dict(zip(units["text"][labeled_as.notna()], labeled_as.dropna()))
         labeled_as = labeled_as.fillna(units["text"].map(originals))
@@ -625,6 +635,22 @@ def read_labeled_out_of_fold(units: pd.DataFrame, correction: Correction, unit: 
         probabilities = [c for c in readings.columns if c.startswith("p_") and c in units.columns]
         units[probabilities] = units[probabilities].astype(float)
     return units
+
+
+def labeled_units_among(units: pd.DataFrame, correction: Correction, unit: str) -> pd.Series:
+    """Per analysed unit, the id of the labeled unit it is (NaN: none). Measures are found by their document and
+    the hash of their text where the labels record it: a measure's number can change with the segmenter (labels of
+    rounds 1-2 number the measures of an older segmentation; training joins them by span and hash), and matching
+    numbers alone gave 176 labels of the SME-targeted Chinese view another measure's text. Documents by id."""
+    from .labels import text_sha1
+
+    truth = correction.labeled.truth
+    ids = analysed_ids(units, unit)
+    if unit == "measures" and "text" in units and "text_sha1" in truth and "doc_id" in units:
+        labeled = dict(zip(zip(correction.labeled.groups.astype(str), truth["text_sha1"]), truth["unit_id"]))
+        keys = zip(units["doc_id"].astype(str), units["text"].map(text_sha1))
+        return pd.Series([labeled.get(key, np.nan) for key in keys], index=units.index, dtype=object)
+    return ids.where(ids.isin(correction.out_of_fold.index))
 
 
 def analysed_ids(units: pd.DataFrame, unit: str) -> pd.Series:

@@ -14,11 +14,11 @@ view the report headlines (``random:cn-sme``: documents about SMEs, ``corpus.is_
 pool or not). Their cells are pool membership x that view: ``cn:pool:sme``, ``cn:pool:other``,
 ``cn:out:sme`` and ``cn:out:other`` (never drawn at random, so no mix stands for it).
 
-Labeled units that were chosen (cue words, the annotation loop) are part of the corpus too, and the random
-draws came from what was left: a chosen unit stands for itself and a random one for an equal part of the rest
-of its cell (``design_weights``). Weighting only the random ones by whole cells would estimate the mix of the
-units nobody chose: in the SME-targeted Chinese view 3.8% network measures, where the view, whose 857 chosen
-labeled measures are 30% network, holds 9.5% (``python benchmarks/labeled_shares.py`` prints both).
+Labeled units that were chosen (cue words, the annotation loop) are part of the corpus too, and every draw
+came from what was left: a cell's last random draw stands for the rest of the cell and every other labeled unit
+for itself (``design_roles``, ``design_weights``). Weighting the random ones alone by whole cells estimated the
+mix of the units nobody chose: in the SME-targeted Chinese view 3.8% network measures, where the view holds 9.0%
+(``python benchmarks/labeled_shares.py``, and at commit 0e313ec).
 """
 from __future__ import annotations
 
@@ -84,30 +84,57 @@ def drawn_at_random(sampling: pd.Series) -> np.ndarray:
     return (sampling.str.startswith(RANDOM_STRATUM) | sampling.isin(CELL_STRATA)).to_numpy()
 
 
-def design_weights(units: pd.DataFrame) -> np.ndarray:
-    """Per labeled unit, how many units of its corpus it stands for when labels estimate a corpus's mix.
+# A labeled unit's part in the design (``design_roles``): it stands for an equal part of the rest of its cell, for
+# itself, or (without a role) for nothing.
+STANDS_FOR_REST, STANDS_FOR_ITSELF = "rest", "self"
 
-    A unit chosen (by cue words or the annotation loop) stands for itself, 1: its truth is known, and the units drawn
-    at random were drawn from the rest of its cell (``annotate suggest`` never offers a labeled unit again). A unit
-    drawn at random stands for an equal part of the rest of its cell: (cell size - chosen labels in the cell) /
-    random labels in the cell, and never for less than itself. A chosen unit of a cell never drawn at random stands
-    for nothing, as the rest of that cell has no labels to stand for it. Without a cell (labels from before the
-    design, units written for training): 1 drawn at random, 0 chosen (no corpus part it belongs to is known).
 
-    ``units`` has ``sampling`` and, for STIP records and Chinese measures, ``cell`` and ``cell_size`` (the
-    initiatives or candidate measures of that cell).
+def design_roles(units: pd.DataFrame) -> np.ndarray:
+    """Per labeled unit, what it stands for when labels estimate a corpus's mix.
+
+    Every draw excluded the units labeled before it (``annotate suggest`` never offers a labeled unit again), so the
+    units of a cell's last random draw are a random sample of what the cell holds besides every unit labeled before
+    them: they stand for the rest (``STANDS_FOR_REST``). Every other labeled unit of a cell drawn at random is known
+    and stands for itself (``STANDS_FOR_ITSELF``): the units chosen by cue words or the annotation loop, and those of
+    an earlier random draw, which the choices made after it no longer match (the 349 ``random:cn`` labels of
+    ``cn:pool:sme``, drawn in rounds 1-6, before the loop took network-looking units from the rest that round 8's
+    ``random:cn-sme`` draw stands for). The last draw is the random stratum with the latest ``round``; without
+    rounds, all random units of a cell. A chosen unit of a cell never drawn at random stands for nothing, as no
+    label stands for the rest of that cell; without a cell (labels from before the design, units written for
+    training) a random unit stands for the rest and a chosen one for nothing.
     """
     random = drawn_at_random(units["sampling"])
-    weights = random.astype(float)
+    if "cell" not in units:
+        return np.where(random, STANDS_FOR_REST, "")
+    has_cell = units["cell"].notna().to_numpy()
+    last = np.ones(len(units), bool)  # without rounds, every random unit of a cell belongs to one draw
+    if "round" in units:
+        last = (units["sampling"].astype(str) == units["cell"].map(_last_random_stratum(units, random & has_cell))).to_numpy()
+    return np.where(random & (~has_cell | last), STANDS_FOR_REST,
+                    np.where(has_cell & units["cell"].isin(units["cell"][random & has_cell]), STANDS_FOR_ITSELF, ""))
+
+
+def _last_random_stratum(units: pd.DataFrame, random: np.ndarray) -> pd.Series:
+    """Per cell, the random stratum with the latest ``round``."""
+    drawn = units[random]
+    latest = drawn.assign(round=pd.to_numeric(drawn["round"], errors="coerce")).groupby(["cell", "sampling"])["round"].max()
+    return latest.reset_index().sort_values("round", kind="stable").groupby("cell")["sampling"].last()
+
+
+def design_weights(units: pd.DataFrame) -> np.ndarray:
+    """Per labeled unit, how many units of its corpus it stands for (``design_roles``): 1 for itself; for the rest of
+    its cell an equal part of it, (cell size - units standing for themselves in the cell) / units standing for the
+    rest in the cell, and never less than itself; 1 for a random unit without a cell; 0 for nothing.
+
+    ``units`` has ``sampling`` and, for STIP records and Chinese measures, ``cell`` and ``cell_size`` (the
+    initiatives or candidate measures of that cell), and ``round`` where labels record it.
+    """
+    roles = design_roles(units)
+    weights = (roles != "").astype(float)
     if "cell" not in units:
         return weights
-    has_cell = units["cell"].notna().to_numpy()
-    chosen = pd.Series(units["cell"].where(has_cell & ~random)).value_counts()
-    drawn = pd.Series(units["cell"].where(has_cell & random)).value_counts()
-    rest = units["cell_size"].to_numpy(float) - units["cell"].map(chosen).fillna(0).to_numpy(float)
-    per_random = np.maximum(rest / units["cell"].map(drawn).to_numpy(float), 1.0)
-    weights[has_cell & random] = per_random[has_cell & random]
-    # a chosen unit stands for itself only where random labels stand for the rest of its cell: alone, the chosen
-    # units of a cell never drawn at random (``cn:out:other``) would stand for a cell they were picked from
-    weights[has_cell & ~random & units["cell"].isin(drawn.index).to_numpy()] = 1.0
+    rest = (roles == STANDS_FOR_REST) & units["cell"].notna().to_numpy()
+    known = units["cell"].map(units["cell"][roles == STANDS_FOR_ITSELF].value_counts()).fillna(0).to_numpy(float)
+    standing = units["cell"].map(units["cell"][rest].value_counts()).to_numpy(float)
+    weights[rest] = np.maximum((units["cell_size"].to_numpy(float)[rest] - known[rest]) / standing[rest], 1.0)
     return weights

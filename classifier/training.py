@@ -26,10 +26,10 @@ from .codebook import CODEBOOK_VERSION, LABELS, ORIENTATIONS, format_types
 from .embed import SentenceEmbedder
 from .evaluate import BASELINES, cross_validate
 from .featurize import PolicyFeaturizer
-from .labels import REPO_ROOT, load_repository_labels, load_user_labels, load_written_units
+from .labels import REPO_ROOT, load_repository_labels, load_user_labels, load_written_units, text_sha1
 from .model_card import write_model_card
 from .persist import save_model
-from .sampling import design_weights
+from .sampling import design_roles, design_weights
 
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "train.toml"
 
@@ -189,9 +189,10 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
 
 
 def write_out_of_fold(oof: pd.DataFrame, units: pd.DataFrame, out: Path) -> None:
-    """Out-of-fold predictions and the labels they are scored against (ids, no text), with each unit's
-    design weight (``classifier.sampling``: how much of its corpus a randomly drawn unit stands for) and
-    whether its document is in the SME-targeted view.
+    """Out-of-fold predictions and the labels they are scored against (ids and a hash of the text, no text), with
+    each unit's design weight and role (``classifier.sampling``: how many units of its corpus it stands for, and
+    whether those are itself or the rest of its cell) and whether its document is in the SME-targeted view. The
+    hash finds a labeled measure in a corpus whose segmentation has since numbered its measures differently.
 
     The report's quantification learns the classifier's error rates from them.
     """
@@ -199,5 +200,6 @@ def write_out_of_fold(oof: pd.DataFrame, units: pd.DataFrame, out: Path) -> None
     scored = units.set_index("unit_id").loc[oof["unit_id"]].reset_index()  # written units are never scored
     truth = scored[["unit_id", "corpus", "lang", "group", "primary", "orientation", "sampling"]
                    + [c for c in ("sme_targeted",) if c in scored]]
-    truth.assign(types=scored["types"].map(format_types), design_weight=design_weights(scored).round(4)).to_csv(
+    truth.assign(types=scored["types"].map(format_types), design_weight=design_weights(scored).round(4),
+                 design_role=design_roles(scored), text_sha1=scored["text"].map(text_sha1)).to_csv(
         out / "oof_truth.csv", index=False)

@@ -104,6 +104,20 @@ def test_simulated_errors_vanish_for_a_census_and_centre_on_zero_for_a_sample():
     assert abs(errors.mean()) < 0.01 < errors.std()
 
 
+def test_a_class_the_random_labels_missed_still_widens_the_simulated_errors():
+    from classifier.prediction_powered import simulated_errors
+
+    # 50 chosen production units; the 950 others none, 100 of them labeled at random: no random production unit,
+    # yet the rest could hold a few that the draw missed
+    y = np.r_[np.zeros(50, int), np.full(950, 4)]
+    posteriors = np.tile([0.05, 0.0, 0.0, 0.0, 0.95], (1000, 1))
+    rows = np.r_[np.arange(50), 50 + np.arange(0, 950, 9.5).astype(int)]
+    sample = LabeledSample(rows, y[rows], np.r_[np.ones(50), np.full(100, 9.5)], np.r_[np.zeros(50, bool),
+                                                                                        np.ones(100, bool)])
+    errors = pd.DataFrame(simulated_errors("primary", posteriors, sample, 100, 0))
+    assert errors["network_share.network"].abs().max() > 1e-3
+
+
 def test_the_bootstrap_moves_only_with_its_seed():
     y, posteriors = biased_view(np.random.default_rng(2), n=500)
     sample = random_labels(np.random.default_rng(3), y, 50)
@@ -156,3 +170,81 @@ def test_too_few_random_labels_or_no_benchmark_choice_leave_the_quantifier(monke
     chosen_only = primary_figures(["d0", "d2", "d4"], {"primary": "PPI"}, monkeypatch, sampling="suggest:rare")
     estimators = [{f.estimator for f in figures["sme"].values()} for figures in (few, unchosen, chosen_only)]
     assert estimators == [{"PCC"}] * 3
+
+
+def test_a_labeled_measure_is_found_by_its_text_when_its_number_has_moved():
+    from classifier.labels import text_sha1
+    from classifier.report import labeled_units_among
+
+    units = pd.DataFrame({"doc_id": ["law"] * 3, "measure_id": ["law#1", "law#2", "law#3"],
+                          "text": ["第一条 总则。", "第二条 支持中小企业与大企业协作配套。", "第三条 附则。"]})
+    # labeled as law#1 under an older segmentation that did not split off the heading: the text is law#2's
+    truth = pd.DataFrame({"unit_id": ["law#1"], "text_sha1": [text_sha1(units.loc[1, "text"])], "types": "production",
+                          "primary": "production", "orientation": "lead_firm"})
+    predicted = pd.DataFrame({"p_production": [0.9], "types": ["production"], "primary": ["production"],
+                              "orientation": ["lead_firm"]})
+    correction = Correction("zh", LabeledPosteriors("zh", "measures", predicted, truth, np.array(["law"])), {})
+    found = labeled_units_among(units, correction, "measures")
+    assert found.isna().tolist() == [True, False, True] and found[1] == "law#1"
+
+
+def subset_correction(n_labeled: int):
+    """Labels of the first ``n_labeled`` SME-targeted test documents, drawn at random (each standing for 5 / n of the
+    view), read out-of-fold with posteriors that differ per unit."""
+    ids = ["d0", "d2", "d4", "d6", "d8"][:n_labeled]
+    p_knowledge = [0.9, 0.2, 0.6, 0.1, 0.3][:n_labeled]
+    predicted = pd.DataFrame({"p_production": 0.05, "p_knowledge": p_knowledge, "p_partnership": 0.05,
+                              "p_cluster": 0.05, "p_lead_firm": 0.1, "p_network": 0.8, "p_neutral": 0.1,
+                              "types": "knowledge", "primary": "knowledge", "orientation": "network"})
+    primary = ["knowledge", "none", "knowledge", "none", "production"][:n_labeled]
+    truth = pd.DataFrame({"unit_id": ids, "types": [p if p != "none" else "" for p in primary], "primary": primary,
+                          "orientation": [("neutral" if p == "none" else "network") for p in primary],
+                          "sampling": "random:sme", "design_weight": 5 / n_labeled, "sme_targeted": "True"})
+    return Correction("en", LabeledPosteriors("en", "documents", predicted, truth, np.arange(n_labeled)),
+                      {"type:knowledge": "PCC"}, {"type:knowledge": "PPI"})
+
+
+def knowledge_rate(monkeypatch, filters=Filters(), n_labeled=3):
+    monkeypatch.setattr(prediction_powered, "MIN_LABELS", 2)
+    report, units = build_report({"oecd": (tagged_documents(), None)}, "documents", filters,
+                                 corrections={"en": subset_correction(n_labeled)}, replicates=20)
+    return report.views["sme"].corpora["oecd"].figure("type_rate", "knowledge"), units["sme"]["oecd"]
+
+
+def test_the_report_rectifies_the_view_mean_by_each_labeled_units_own_residual(monkeypatch):
+    from classifier.quantify import posteriors
+
+    figure, units = knowledge_rate(monkeypatch)
+    assert figure.estimator == "PPI"
+    knowledge = posteriors(units, "type:knowledge")[:, 1]  # d0, d2, d4 read out-of-fold: 0.9, 0.2, 0.6
+    residuals = np.array([1 - 0.9, 0 - 0.2, 1 - 0.6])
+    assert figure.corrected.value == pytest.approx(knowledge.mean() + residuals.mean())
+
+
+def test_a_wave_filter_leaves_the_quantifier(monkeypatch):
+    figure, _ = knowledge_rate(monkeypatch, Filters(waves=(2021,)))
+    assert figure.estimator == "PCC"
+
+
+def test_the_report_widens_the_interval_to_the_simulated_errors(monkeypatch):
+    monkeypatch.setattr(prediction_powered, "simulated_errors",
+                        lambda target, *args: [{"type_rate.knowledge": 0.3}, {"type_rate.knowledge": -0.3}])
+    figure, _ = knowledge_rate(monkeypatch)
+    low, high = figure.corrected.ci
+    assert low <= figure.corrected.value - 0.29 or low == 0.0
+    assert high >= min(1.0, figure.corrected.value + 0.29)
+
+
+def test_the_bootstrap_spread_is_the_finite_population_standard_error():
+    rng = np.random.default_rng(9)
+    y, posteriors = biased_view(rng, n=3000)
+    # 1,000 chosen units known; 1,000 of the other 2,000 drawn at random: f = 1,000 / 2,000
+    random_rows = 1000 + rng.choice(2000, 1000, replace=False)
+    rows = np.r_[np.arange(1000), random_rows]
+    sample = LabeledSample(rows, y[rows], np.r_[np.ones(1000), np.full(1000, 2.0)],
+                           np.r_[np.zeros(1000, bool), np.ones(1000, bool)])
+    draws = np.array(bootstrap(posteriors, sample, 2000, 0))[:, 0]
+    residuals = (y[random_rows] == 0) - posteriors[random_rows, 0]
+    share_of_rest = 2000 / 3000  # the random labels' residual mean moves the rest's part of the estimate
+    expected = share_of_rest * np.sqrt((1 - 0.5) * residuals.var() / 1000)
+    assert draws.std() == pytest.approx(expected, rel=0.1)

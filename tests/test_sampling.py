@@ -106,3 +106,15 @@ def test_chinese_measures_carry_the_cell_of_their_document_and_its_size(tmp_path
                      "cn/laws/roads.md": "cn:out:other"}
     assert joined["cell_size"].to_dict() == {doc: per_doc[doc] for doc in cells}  # candidate measures of the cell
     assert design_weights(joined.reset_index()).tolist() == [float(per_doc[doc]) for doc in joined.index]
+
+
+def test_the_last_random_draw_of_a_cell_stands_for_its_rest_and_earlier_draws_for_themselves():
+    from classifier.sampling import design_roles
+
+    # cn:pool:sme: an early random draw (round 1), a chosen unit (round 4), then a random draw of the rest (round 8)
+    units = pd.DataFrame({"sampling": ["random:cn", "random:cn", "suggest:rare", "random:cn-sme", "random:cn-sme"],
+                          "cell": ["cn:pool:sme"] * 5, "cell_size": [100] * 5, "round": ["1", "2", "4", "8", "8"]})
+    assert design_roles(units).tolist() == ["self", "self", "self", "rest", "rest"]
+    assert design_weights(units).tolist() == [1.0, 1.0, 1.0, 48.5, 48.5]  # (100 - 3 known) / 2
+    # without rounds every random unit of the cell is one draw
+    assert design_roles(units.drop(columns="round")).tolist() == ["rest", "rest", "self", "rest", "rest"]
