@@ -426,7 +426,8 @@ def _scope(report: Report) -> str:
     views = " and ".join(v.title for v in report.views.values())
     return (f"<p>Unit of analysis: <b>{e(report.unit)}</b>. Views: {e(views)} (the first is the headline). "
             f"Headline estimate per corpus: {e(estimators)}. Intervals: {LEVEL:.0%} percentile bootstrap over "
-            f"{report.replicates:,} replicates resampling documents.</p>")
+            f"{report.replicates:,} replicates resampling documents for raw figures; corrected and prediction-powered "
+            "figures say in Method what theirs resample.</p>")
 
 
 def _view_table(report: Report, view: View) -> str:
