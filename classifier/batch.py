@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import hashlib
 import io
@@ -564,6 +565,21 @@ def flatten_scores(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- engines
 
 
+def quiet_feeder_race(hook):
+    """``hook`` (a ``threading.excepthook``) without one known race of CPython's process pool at shutdown: the queue
+    feeder thread, failing to send a work item to terminated workers, wakes the manager thread through a pipe the
+    manager has just closed, and dies of ``OSError: [Errno 9] Bad file descriptor``. Nothing is lost (the item was
+    abandoned with the run), but its traceback came after the stop's last line on standard error, which says what is
+    kept and how to resume; every other exception still reaches ``hook``."""
+
+    def excepthook(args):
+        feeder = args.thread is not None and args.thread.name == "QueueFeederThread"
+        if not (feeder and isinstance(args.exc_value, OSError) and args.exc_value.errno == errno.EBADF):
+            hook(args)
+
+    return excepthook
+
+
 class _local_submitter:
     """Chunks tagged in this process (jobs=1) or in worker processes, with a bounded window in flight."""
 
@@ -584,6 +600,7 @@ class _local_submitter:
             return
         # Stopping (or failing): chunks in flight are abandoned, not awaited. The executor has
         # no public way to end busy workers before Python 3.14, hence its process table.
+        threading.excepthook = quiet_feeder_race(threading.excepthook)
         workers = list(getattr(self.pool, "_processes", {}).values())
         for process in workers:
             process.terminate()

@@ -104,3 +104,24 @@ def test_a_stopped_run_exits_with_the_signal_and_resumes_to_the_same_output(sour
     measures = "out.measures.jsonl"
     assert (tmp_path / measures).read_bytes() == (reference.parent / measures).read_bytes()
     assert not parts.exists()
+
+
+def test_only_the_pool_feeders_bad_descriptor_race_is_kept_off_stderr_at_a_stop():
+    import errno
+    import threading
+
+    from classifier.batch import quiet_feeder_race
+
+    seen = []
+    hook = quiet_feeder_race(seen.append)
+    feeder, other = threading.Thread(name="QueueFeederThread"), threading.Thread(name="worker")
+
+    def raised(exc, thread):
+        return threading.ExceptHookArgs([type(exc), exc, None, thread])
+
+    hook(raised(OSError(errno.EBADF, "Bad file descriptor"), feeder))
+    assert seen == []
+    for args in (raised(OSError(errno.EPIPE, "Broken pipe"), feeder), raised(ValueError("x"), feeder),
+                 raised(OSError(errno.EBADF, "Bad file descriptor"), other)):
+        hook(args)
+    assert len(seen) == 3
