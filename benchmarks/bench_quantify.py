@@ -162,23 +162,18 @@ def evaluate_prediction_powered(labeled, target: str, args, rng) -> dict | None:
     chosen, random = standing[~for_rest], standing[for_rest]  # known units; those standing for the rest
     rest = int(round(design[random].sum()))
     runs, hits = [], []
+    known, pool = (P[chosen], y[chosen]), (P[random], y[random], design[random])
     for k in range(args.samples * 5):
-        drawn = rng.choice(random, rest, p=design[random] / design[random].sum())
-        asked = rng.choice(rest, min(len(random), rest), replace=False)  # the positions of the rest that are labeled
-        view = np.concatenate([chosen, drawn])
-        sample = prediction_powered.LabeledSample(
-            np.concatenate([np.arange(len(chosen)), len(chosen) + asked]), y[np.concatenate([chosen, drawn[asked]])],
-            np.concatenate([np.ones(len(chosen)), np.full(len(asked), rest / len(asked))]),
-            np.concatenate([np.zeros(len(chosen), bool), np.ones(len(asked), bool)]))
-        truth_mix = prevalence(y[view], P.shape[1])
-        estimate = prediction_powered.prevalence(P[view], sample)
+        view_p, view_y, sample = prediction_powered.simulated_view(known, pool, rest, len(random), rng)
+        truth_mix = prevalence(view_y, P.shape[1])
+        estimate = prediction_powered.prevalence(view_p, sample)
         truth, guess = renormalised(truth_mix, target), renormalised(estimate, target)
         if np.isnan(truth).any():
             continue
         runs.append((total_variation(guess, truth), absolute_error(guess, truth)))
         if k < args.ppi_coverage_samples:
-            point, draws = prediction_powered.estimate(target, P[view], sample, args.replicates, args.seed + k)
-            errors = pd.DataFrame(prediction_powered.simulated_errors(target, P[view], sample,
+            point, draws = prediction_powered.estimate(target, view_p, sample, args.replicates, args.seed + k)
+            errors = pd.DataFrame(prediction_powered.simulated_errors(target, view_p, sample,
                                                                       prediction_powered.SIMULATED_VIEWS, args.seed + k))
             true_shares, draws = flat_shares(shares(target, truth_mix)), pd.DataFrame(draws)
             for key in headline_keys(target):

@@ -21,7 +21,8 @@ is what a corpus's `none` text adds to the shares among network units.
 
 ``--cells`` also joins the label files to the data directory (``CLASSIFIER_DATA``) and prints the sampling
 design's cells (``classifier.sampling``): units in the corpus, labels chosen there, labels drawn at random
-there, and how many of those carry a network type.
+there, how many of those carry a network type, and how many labels stand for the rest of the cell (its last
+random draw; every other label of the cell stands for itself).
 """
 from __future__ import annotations
 
@@ -115,14 +116,17 @@ def network_mass(labeled) -> list[tuple[float, int]]:
 
 def print_cells() -> None:
     from classifier.labels import load_repository_labels
+    from classifier.sampling import STANDS_FOR_REST, design_roles
 
     labels = load_repository_labels()
-    random = drawn_at_random(labels["sampling"])
+    random, rest = drawn_at_random(labels["sampling"]), design_roles(labels) == STANDS_FOR_REST
     table = labels.groupby("cell").agg(corpus_units=("cell_size", "first")).join(
         labels[~random].groupby("cell").agg(chosen_labels=("unit_id", "size"))).join(
         labels[random].groupby("cell").agg(random_labels=("unit_id", "size"),
-                                           random_network=("primary", lambda p: int((p != NONE).sum()))))
-    print("\n| cell | corpus units | chosen labels | random labels | random network units |\n|---|---|---|---|---|")
+                                           random_network=("primary", lambda p: int((p != NONE).sum())))).join(
+        labels[rest].groupby("cell").agg(standing_for_the_rest=("unit_id", "size")))
+    print("\n| cell | corpus units | chosen labels | random labels | random network units | labels standing for the "
+          "rest (the cell's last random draw) |\n|---|---|---|---|---|---|")
     for cell, counts in table.fillna(0).astype(int).iterrows():
         print(f"| {cell} | " + " | ".join(f"{n:,}" for n in counts) + " |")
 

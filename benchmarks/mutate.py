@@ -138,7 +138,7 @@ MUTANTS = (
            "return point, _intervals(point, pd.DataFrame(draws), errors)",
            "return point, _intervals(point, pd.DataFrame(draws), pd.DataFrame())", ("tests/test_prediction_powered.py",)),
     Mutant("report: PPI in every view", "classifier/report.py",
-           "standing = labels_standing_for(units, correction) if by_design else None",
+           "standing = labels_standing_for(units, correction) if view.labeled_by_design else None",
            "standing = labels_standing_for(units, correction)", ("tests/test_prediction_powered.py",)),
     Mutant("report: chosen labels count toward PPI's minimum", "classifier/report.py",
            "if np.count_nonzero(rest & standing) < MIN_LABELS:", "if np.count_nonzero(standing) < MIN_LABELS:",

@@ -130,19 +130,28 @@ def simulated_errors(target: str, posteriors: np.ndarray, sample: LabeledSample,
     pool_p = np.vstack([pool_p, *[own_p[e] for e in extra]])
     pool_y = np.r_[pool_y, *[own_y[e] for e in extra]]
     pool_w = np.r_[pool_w, *[np.full(len(e), 0.5 * pool_w.mean() / len(e)) for e in extra]]
-    asked_count = min(len(drawn), rest)
-    weights = np.r_[np.ones(len(known)), np.full(asked_count, rest / asked_count)]
-    flags = np.r_[np.zeros(len(known), bool), np.ones(asked_count, bool)]
     errors = []
     for _ in range(count):
-        picked = rng.choice(len(pool_y), rest, p=pool_w / pool_w.sum())
-        asked = len(known) + rng.choice(rest, asked_count, replace=False)
-        view_p, view_y = np.vstack([own_p, pool_p[picked]]), np.r_[own_y, pool_y[picked]]
-        rows = np.r_[np.arange(len(known)), asked]
-        guess = flat_shares(shares(target, prevalence(view_p, LabeledSample(rows, view_y[rows], weights, flags))))
+        view_p, view_y, simulated = simulated_view((own_p, own_y), (pool_p, pool_y, pool_w), rest, len(drawn), rng)
+        guess = flat_shares(shares(target, prevalence(view_p, simulated)))
         truth = flat_shares(shares(target, np.bincount(view_y, minlength=posteriors.shape[1]) / len(view_y)))
         errors.append({key: guess[key] - truth[key] for key in guess})
     return errors
+
+
+def simulated_view(known: tuple, pool: tuple, rest: int, labeled: int, rng) -> tuple:
+    """A view as the design makes one: its ``known`` units (posteriors, classes), and ``rest`` units drawn from the
+    ``pool`` (posteriors, classes, weights) by weight, of which ``labeled`` are drawn at random to be labeled.
+    Returns the view's posteriors, its classes and its ``LabeledSample`` (known units for themselves, the labeled
+    part of the rest for the rest)."""
+    (known_p, known_y), (pool_p, pool_y, pool_w) = known, pool
+    picked = rng.choice(len(pool_y), rest, p=pool_w / pool_w.sum())
+    asked = min(labeled, rest)
+    rows = np.r_[np.arange(len(known_y)), len(known_y) + rng.choice(rest, asked, replace=False)]
+    view_p, view_y = np.vstack([known_p, pool_p[picked]]), np.r_[known_y, pool_y[picked]]
+    sample = LabeledSample(rows, view_y[rows], np.r_[np.ones(len(known_y)), np.full(asked, rest / asked)],
+                           np.r_[np.zeros(len(known_y), bool), np.ones(asked, bool)])
+    return view_p, view_y, sample
 
 
 def estimate(target: str, posteriors: np.ndarray, sample: LabeledSample, replicates: int,

@@ -51,7 +51,7 @@ ESTIMATORS = ("CC", "PCC", "PCC-BCTS", "ACC", "PACC", "EMQ-BCTS", "KDEy-ML")
 SELECTION_FILE = "quantification.json"
 JOINT_CLASSES = (NONE, *ORIENTATIONS)  # the orientation target: none, or a network unit with its driver
 TARGETS = ("primary", "orientation", *[f"type:{label}" for label in LABELS])
-# Units of a class standing for the corpus (drawn at random, or chosen in a cell drawn at random) before they alone
+# Units of a class standing for the corpus (any labeled unit of a cell drawn at random) before they alone
 # stand for how the corpus's units of that class read (``LabeledPosteriors.draw_weights``): enough that a fifth of
 # them (a held-out fold) still holds about twenty.
 REPRESENTATIVE_MIN = 100
@@ -238,10 +238,10 @@ class LabeledPosteriors:
         return drawn_at_random(self.truth["sampling"]) if "sampling" in self.truth else np.zeros(len(self), bool)
 
     def standing_rows(self, sme_only: bool = False) -> np.ndarray:
-        """The units that stand for a part of their corpus (``classifier.sampling.design_weights``): those drawn at
-        random, each for an equal part of what its cell holds besides the chosen ones, and the chosen units of a
-        cell drawn at random, each for itself. Weighted by design, their class mix estimates a corpus's own, the prevalence
-        a report's correction meets. ``sme_only``: those whose document is in the SME-targeted view."""
+        """The units that stand for a part of their corpus (``classifier.sampling.design_roles``): a cell's last
+        random draw, each for an equal part of the rest of its cell, and every other labeled unit of a cell drawn
+        at random, each for itself. Weighted by design, their class mix estimates a corpus's own, the prevalence a
+        report's correction meets. ``sme_only``: those whose document is in the SME-targeted view."""
         drawn = self.design_weights() > 0
         if sme_only and "sme_targeted" in self.truth:
             drawn &= self.truth["sme_targeted"].astype(str).str.lower().eq("true").to_numpy()
@@ -422,9 +422,9 @@ class FittedQuantifiers:
         Each of ``splits`` random splits holds out a fifth of the labeled documents and fits on the rest; the
         held-out units are drawn (with replacement) at the class mix of the view analysed
         (``LabeledPosteriors.corpus_mix``, ``sme_only``: the SME-targeted view's; the fifth's own mix without
-        labels standing for a view), each class from the units that stand for it (``LabeledPosteriors.draw_weights``), to
-        ``size`` units, the size of the sample the correction is for (the analysed corpus's; None: the fifth's
-        size). So the errors carry that size's sampling noise as well as what the bootstrap cannot see: the
+        labels standing for a view), each class from the units that stand for it
+        (``LabeledPosteriors.draw_weights``), to ``size`` units, the size of the sample the correction is for (the
+        analysed corpus's; None: the fifth's size). So the errors carry that size's sampling noise as well as what the bootstrap cannot see: the
         classifier reads a new set of documents differently from the labeled ones, so a correction transfers
         imperfectly.
         """

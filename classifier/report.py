@@ -318,19 +318,21 @@ def corpus_lang(documents: pd.DataFrame) -> str:
 
 
 def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame, correction: Correction,
-                     replicates: int, seed: int, sme_only: bool = False, by_design: bool = False) -> list[str]:
-    """Adds the benchmark-selected estimates beside the raw ones; they lead where they beat raw counting. In the
-    SME-targeted view, a target whose benchmark found the prediction-powered estimate (``PPI``) closer than the
-    selected quantifier takes it wherever the analysed units hold enough labels standing for the view."""
+                     replicates: int, seed: int, view: Filters | None = None) -> list[str]:
+    """Adds the benchmark-selected estimates beside the raw ones; they lead where they beat raw counting. In a view
+    whose labels stand for it by design (``Filters.labeled_by_design``), a target whose benchmark found the
+    prediction-powered estimate (``PPI``) closer than the selected quantifier takes it wherever the analysed units
+    hold enough labels standing for the view."""
     from .prediction_powered import PPI
     from .quantify import TARGETS, corpus_posteriors, estimate_shares, flat_shares
 
     if not correction.selection:
         return [f"no quantification benchmark for language '{correction.lang}' beside the model "
                 "(run benchmarks/bench_quantify.py): raw counts only"]
+    view = view or Filters()
     warnings = []
     scored = corpus_posteriors(units)
-    standing = labels_standing_for(units, correction) if by_design else None
+    standing = labels_standing_for(units, correction) if view.labeled_by_design else None
     for target in TARGETS:
         name = correction.selection.get(target, "CC")
         if standing is not None and correction.with_view_labels.get(target) == PPI:
@@ -340,7 +342,8 @@ def _with_correction(figures: dict[str, dict[str, Figure]], units: pd.DataFrame,
             continue  # raw counting is what the benchmark found best: the raw figure is the headline
         else:
             point = flat_shares(estimate_shares(name, target, scored, correction.labeled, correction.fitted))
-            intervals = _corrected_intervals(name, target, point, scored, units, correction, replicates, seed, sme_only)
+            intervals = _corrected_intervals(name, target, point, scored, units, correction, replicates, seed,
+                                             view.sme_only)
         failed = sorted(key for key, value in point.items() if value != value)
         if failed:  # an estimator that returns no number never takes the headline from the raw figure
             warnings.append(f"{name} gave no estimate of {', '.join(failed)} for language '{correction.lang}': "
@@ -385,8 +388,8 @@ def labels_standing_for(units: pd.DataFrame, correction: Correction):
     truth, design weights and whether each stands for the rest of its cell; None when fewer than
     ``prediction_powered.MIN_LABELS`` stand for the rest (the units nobody labeled).
 
-    Only the SME-targeted view asks for them: its every design cell was drawn at random (``classifier.sampling``;
-    the Chinese measures outside the pool and the SME view never were), so its labels stand for all of it."""
+    Only a view labeled by design asks for them (``Filters.labeled_by_design``: the SME-targeted view, whose every
+    design cell was drawn at random; the Chinese measures outside the pool and the SME view never were)."""
     from .prediction_powered import MIN_LABELS
 
     labeled = correction.labeled
@@ -420,13 +423,13 @@ def _prediction_powered(target: str, scored: pd.DataFrame, standing, replicates:
 
 
 def corpus_estimates(name: str, units: pd.DataFrame, correction: Correction | None, replicates: int,
-                     seed: int, sme_only: bool = False, by_design: bool = False) -> CorpusEstimates:
+                     seed: int, view: Filters | None = None) -> CorpusEstimates:
     """THE estimation boundary: raw figures with intervals, plus corrected ones where the corpus's unit has labels
-    (``sme_only``: the units are the SME-targeted view's, whose class mix the correction's errors are drawn at;
-    ``by_design``: its labels stand for the view, ``Filters.labeled_by_design``, so PPI may lead)."""
+    (``view``: the filters the units passed; the SME-targeted view's class mix is the one the correction's errors
+    are drawn at, and where its labels stand for it by design PPI may lead)."""
     figures, warnings = raw_estimates(units, replicates, seed)
     if correction is not None and len(units):
-        warnings += _with_correction(figures, units, correction, replicates, seed, sme_only, by_design)
+        warnings += _with_correction(figures, units, correction, replicates, seed, view)
     network = figures["network_share"]["network"]
     out_of_fold = int(units["read_out_of_fold"].sum()) if "read_out_of_fold" in units else 0
     return CorpusEstimates(name, network.denominator, int(units["group"].nunique()), network.count, figures, warnings,
@@ -600,8 +603,7 @@ def build_view(name: str, corpora: dict[str, tuple[pd.DataFrame, pd.DataFrame | 
         if usable is not None:  # only the labels' own unit can hold labeled units
             units = read_labeled_out_of_fold(units, usable, chosen)
         units_by_corpus[corpus] = units
-        estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed, filters.sme_only,
-                                             filters.labeled_by_design)
+        estimates[corpus] = corpus_estimates(corpus, units, usable, replicates, seed, filters)
     title = "SME-targeted policies" if filters.sme_only else "all policies"
     view = View(name, title, filters.describe(), estimates, compare(units_by_corpus, replicates, seed))
     return view, units_by_corpus
@@ -641,7 +643,7 @@ def labeled_units_among(units: pd.DataFrame, correction: Correction, unit: str) 
     """Per analysed unit, the id of the labeled unit it is (NaN: none). Measures are found by their document and
     the hash of their text where the labels record it: a measure's number can change with the segmenter (labels of
     rounds 1-2 number the measures of an older segmentation; training joins them by span and hash), and matching
-    numbers alone gave 176 labels of the SME-targeted Chinese view another measure's text. Documents by id."""
+    numbers alone gave labels of the SME-targeted Chinese view another measure's text. Documents by id."""
     from .labels import text_sha1
 
     truth = correction.labeled.truth
