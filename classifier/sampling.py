@@ -98,27 +98,36 @@ def design_roles(units: pd.DataFrame) -> np.ndarray:
     and stands for itself (``STANDS_FOR_ITSELF``): the units chosen by cue words or the annotation loop, and those of
     an earlier random draw, which the choices made after it no longer match (the 349 ``random:cn`` labels of
     ``cn:pool:sme``, drawn in rounds 1-6, before the loop took network-looking units from the rest that round 8's
-    ``random:cn-sme`` draw stands for). The last draw is the random stratum with the latest ``round``; without
-    rounds, all random units of a cell. A chosen unit of a cell never drawn at random stands for nothing, as no
-    label stands for the rest of that cell; without a cell (labels from before the design, units written for
-    training) a random unit stands for the rest and a chosen one for nothing.
+    ``random:cn-sme`` draw stands for). A draw is a random stratum in one round, and the last draw of a cell the
+    one of its latest ``round``; without rounds, all random units of a cell are one draw. A chosen unit of a cell
+    never drawn at random stands for nothing, as no label stands for the rest of that cell; without a cell (labels
+    from before the design, units written for training) a random unit stands for the rest and a chosen one for
+    nothing.
     """
     random = drawn_at_random(units["sampling"])
     if "cell" not in units:
         return np.where(random, STANDS_FOR_REST, "")
     has_cell = units["cell"].notna().to_numpy()
+    drawn = random & has_cell
     last = np.ones(len(units), bool)  # without rounds, every random unit of a cell belongs to one draw
     if "round" in units:
-        last = (units["sampling"].astype(str) == units["cell"].map(_last_random_stratum(units, random & has_cell))).to_numpy()
+        draw = _draws(units)
+        last = (draw == units["cell"].map(_last_draw(draw[drawn], units["cell"][drawn]))).to_numpy()
     return np.where(random & (~has_cell | last), STANDS_FOR_REST,
-                    np.where(has_cell & units["cell"].isin(units["cell"][random & has_cell]), STANDS_FOR_ITSELF, ""))
+                    np.where(has_cell & units["cell"].isin(units["cell"][drawn]), STANDS_FOR_ITSELF, ""))
 
 
-def _last_random_stratum(units: pd.DataFrame, random: np.ndarray) -> pd.Series:
-    """Per cell, the random stratum with the latest ``round``."""
-    drawn = units[random]
-    latest = drawn.assign(round=pd.to_numeric(drawn["round"], errors="coerce")).groupby(["cell", "sampling"])["round"].max()
-    return latest.reset_index().sort_values("round", kind="stable").groupby("cell")["sampling"].last()
+def _draws(units: pd.DataFrame) -> pd.Series:
+    """Each unit's draw: its stratum and round. A stratum drawn again in a later round is a new draw, from a rest
+    that the choices made in between had changed (``random:other`` in rounds 4, 5 and 6)."""
+    return units["sampling"].astype(str) + "@" + units["round"].astype(str)
+
+
+def _last_draw(draws: pd.Series, cells: pd.Series) -> pd.Series:
+    """Per cell, its random draw with the latest round."""
+    rounds = pd.to_numeric(draws.str.rsplit("@", n=1).str[1], errors="coerce")
+    latest = pd.DataFrame({"cell": cells, "draw": draws, "round": rounds}).sort_values("round", kind="stable")
+    return latest.groupby("cell")["draw"].last()
 
 
 def design_weights(units: pd.DataFrame) -> np.ndarray:

@@ -118,3 +118,13 @@ def test_the_last_random_draw_of_a_cell_stands_for_its_rest_and_earlier_draws_fo
     assert design_weights(units).tolist() == [1.0, 1.0, 1.0, 48.5, 48.5]  # (100 - 3 known) / 2
     # without rounds every random unit of the cell is one draw
     assert design_roles(units.drop(columns="round")).tolist() == ["rest", "rest", "self", "rest", "rest"]
+
+
+def test_a_stratum_drawn_again_in_a_later_round_is_a_new_draw_that_alone_stands_for_the_rest():
+    from classifier.sampling import design_roles
+
+    # the loop chose a unit (round 9) from the rest that round 8's draw stood for; round 9 drew the same stratum again
+    units = pd.DataFrame({"sampling": ["random:cn-sme", "random:cn-sme", "suggest:rare", "random:cn-sme"],
+                          "cell": ["cn:pool:sme"] * 4, "cell_size": [50] * 4, "round": ["8", "8", "9", "9"]})
+    assert design_roles(units).tolist() == ["self", "self", "self", "rest"]
+    assert design_weights(units).tolist() == [1.0, 1.0, 1.0, 47.0]  # (50 - 3 known) / 1
