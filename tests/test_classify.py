@@ -144,6 +144,19 @@ def test_saved_model_reloads_with_identical_predictions_and_refuses_tampering(fi
         load_model(tmp_path)
 
 
+def test_the_same_model_saved_twice_gives_the_same_bytes_and_still_loads(fitted, tmp_path, examples):
+    import copy
+
+    # a copy holds the same model in other objects: skops would name its arrays and shared references by other ids
+    save_model(fitted, tmp_path / "a")
+    save_model(copy.deepcopy(fitted), tmp_path / "b")
+    assert (tmp_path / "a" / "model.skops").read_bytes() == (tmp_path / "b" / "model.skops").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a" / "model.skops") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    loaded = load_model(tmp_path / "b")
+    pd.testing.assert_frame_equal(loaded.predict(examples.text.tolist()), fitted.predict(examples.text.tolist()))
+
+
 def _rewrite_manifest(directory, **changes):
     manifest = json.loads((directory / "manifest.json").read_text())
     manifest.update(changes)
