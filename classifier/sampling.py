@@ -17,7 +17,7 @@ pool or not). Their cells are pool membership x that view: ``cn:pool:sme``, ``cn
 Labeled units that were chosen (cue words, the annotation loop) are part of the corpus too, and every draw
 came from what was left: a cell's last random draw stands for the rest of the cell and every other labeled unit
 for itself (``design_roles``, ``design_weights``). Weighting the random ones alone by whole cells estimated the
-mix of the units nobody chose: in the SME-targeted Chinese view 3.8% network measures, where the view holds 9.0%
+mix of the units nobody chose: in the SME-targeted Chinese view 3.8% network measures, where the view holds 8.9%
 (``python benchmarks/labeled_shares.py``, and at commit 0e313ec).
 """
 from __future__ import annotations
@@ -96,8 +96,8 @@ def design_roles(units: pd.DataFrame) -> np.ndarray:
     units of a cell's last random draw are a random sample of what the cell holds besides every unit labeled before
     them: they stand for the rest (``STANDS_FOR_REST``). Every other labeled unit of a cell drawn at random is known
     and stands for itself (``STANDS_FOR_ITSELF``): the units chosen by cue words or the annotation loop, and those of
-    an earlier random draw, which the choices made after it no longer match (the 349 ``random:cn`` labels of
-    ``cn:pool:sme``, drawn in rounds 1-6, before the loop took network-looking units from the rest that round 8's
+    an earlier random draw, which the choices made after it no longer match (the 840 random labels of ``cn:pool:sme``
+    drawn in rounds 1-8, before the loop took network-looking units from the rest that round 9's
     ``random:cn-sme`` draw stands for). A draw is a random stratum in one round, and the last draw of a cell the
     one of its latest ``round``; without rounds, all random units of a cell are one draw. A chosen unit of a cell
     never drawn at random stands for nothing, as no label stands for the rest of that cell; without a cell (labels
