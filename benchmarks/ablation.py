@@ -27,7 +27,7 @@ from classifier.evaluate import cross_validate  # noqa: E402
 from classifier.model_card import refresh_benchmark  # noqa: E402
 from classifier.training import build_model, load_units, read_config  # noqa: E402
 
-LOOP_ROUNDS = ("4", "5", "6")  # the labeling rounds chosen by `classifier annotate suggest`
+LOOP_ROUNDS = ("4", "5", "6", "9")  # the labeling rounds chosen by `classifier annotate suggest`
 VARIANTS = {
     # name: (what changes, config overrides {table: {key: value}})
     "earlier_design": ("orientation on all units, plain argmax, no embeddings",
@@ -42,7 +42,8 @@ VARIANTS = {
     "no_lexicon": ("without the cue lexicon block", {"features": {"lexicon_weight": 0.0}}),
     "no_class_weight": ("unweighted classes", {"types": {"class_weight": None}, "orientation": {"class_weight": None}}),
     "no_new_labels": (f"the default config trained without the labels of rounds {', '.join(LOOP_ROUNDS)}, chosen by "
-                      "the annotation loop (scored on the same test units)", {}),
+                      "the annotation loop, with the random draws made beside its choices (scored on the same test "
+                      "units)", {}),
     "no_written": ("the default config trained without the units written for training (corpus/written; "
                    "scored on the same real test units)", {}),
 }
