@@ -27,7 +27,7 @@ from classifier.evaluate import cross_validate  # noqa: E402
 from classifier.model_card import refresh_benchmark  # noqa: E402
 from classifier.training import build_model, load_units, read_config  # noqa: E402
 
-LOOP_ROUNDS = ("4", "5", "6", "9")  # the labeling rounds chosen by `classifier annotate suggest`
+LOOP_ROUNDS = ("4", "5", "6", "9")  # the rounds `classifier annotate suggest` chose (with random draws beside)
 VARIANTS = {
     # name: (what changes, config overrides {table: {key: value}})
     "earlier_design": ("orientation on all units, plain argmax, no embeddings",

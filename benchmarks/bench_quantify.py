@@ -13,7 +13,7 @@ folds and estimates samples drawn from the fifth:
   protocol of QuaPy), so a method that only works near the training prevalence shows it;
 * corpus: samples at the class mix of the SME-targeted view of the corpora (the report's headline),
   estimated from the labeled units that stand for that view by design (``classifier.sampling``: a
-  unit of a cell's last random draw for its part of the rest of the cell, any other for itself):
+  unit of a cell's standing random draw for its part of the rest of the cell, one labeled before it for itself):
   the labeled units as a whole are enriched for network units, so neither of the others is the mix
   a report's correction meets. Its samples are of ``--corpus-size`` units (2,000: about the size of
   the views a report corrects; a Chinese sample of 500 holds only a few dozen network units).
@@ -145,7 +145,7 @@ def evaluate_target(labeled, target: str, args, rng) -> dict:
 def evaluate_prediction_powered(labeled, target: str, args, rng) -> dict | None:
     """The prediction-powered estimate (``classifier.prediction_powered``) of the SME-targeted view, simulated as the
     report meets it: the view is its known labeled units (chosen, or drawn in an earlier random draw) and a rest of
-    as many units as the last random draw's labels stand for, drawn from them by design weight; as many of the rest
+    as many units as the standing draws' labels stand for, drawn from them by design weight; as many of the rest
     as that draw has labels are labeled, at random. Error: against the simulated view's own mix; coverage: of the
     report's interval (``bootstrap``, widened to the reach of ``simulated_errors`` computed from that view's labels
     alone). Nothing is fitted, so no fold is held out: the error is the sampling error of the random labels within

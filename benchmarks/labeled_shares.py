@@ -4,15 +4,15 @@
 
 The truth is the class mix the quantification benchmark samples at (``LabeledPosteriors.corpus_mix``
 with ``sme_only``): the labels that stand for the SME-targeted view, weighted by the sampling design
-(``classifier.sampling``: a unit of a cell's last random draw for its part of the rest of the cell, every other
-labeled unit of a cell drawn at random for itself), read
+(``classifier.sampling``: a unit of a cell's standing random draw for its part of the rest of the cell, every
+unit labeled before that draw for itself, those after it for nothing), read
 from the model's out-of-fold files. In the shared STIP data every SME-targeted initiative is labeled (its
 latest wave), so for the OECD corpus that mix is the labeled census of the view the report's SME-targeted
 figures estimate (the report covers every wave of those initiatives and reads the labeled records with their
 out-of-fold predictions). Of the Chinese measures, the units the annotation loop and the cue words chose are
 labeled, and a random sample of the rest, which holds few network units. Prints both beside the report's
-headline figures (primary type among network units and the lead-firm share), and the mix of each cell's last
-random draw alone (the rest of the view, which nobody labeled before it).
+headline figures (primary type among network units and the lead-firm share), and the mix of each cell's
+standing random draw alone (the rest of the view, which nobody labeled before it).
 
 Then, per language, the network probability mass the model's out-of-fold predictions give (1 - p(none),
 summed over the types as the primary target reads them): on `none` units drawn at random, on `none` units
@@ -21,8 +21,9 @@ is what a corpus's `none` text adds to the shares among network units.
 
 ``--cells`` also joins the label files to the data directory (``CLASSIFIER_DATA``) and prints the sampling
 design's cells (``classifier.sampling``): units in the corpus, labels chosen there, labels drawn at random
-there, how many of those carry a network type, and how many labels stand for the rest of the cell (its last
-random draw; every other label of the cell stands for itself).
+there, how many of those carry a network type, how many labels stand for the rest of the cell (its standing
+random draw, the one of least design variance), how many for nothing (labeled after that draw), and which
+draw stands.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ MASS_GROUPS = ("none, drawn at random", "none, chosen otherwise", "network")
 
 def labeled_truth(labeled, rest_only: bool = False) -> tuple[dict, int]:
     """The SME-targeted view's shares from the labels standing for it, weighted by design (``rest_only``: those of
-    each cell's last random draw alone, the mix of the rest of the view that nobody labeled before), and the network
+    each cell's standing draw alone, the mix of the rest of the view that nobody labeled before it), and the network
     units among those labels."""
     if rest_only:
         labeled = labeled.subset(np.flatnonzero(labeled.stands_for_rest()))
@@ -95,7 +96,7 @@ def main() -> None:
         source = "all labeled SME initiatives" if lang == "en" else "labels standing for the view, by design"
         print(row(corpus, source, truth, network))
         if lang != "en":
-            print(row(corpus, "last random draw alone (the unlabeled rest)", *labeled_truth(labeled[lang], True)))
+            print(row(corpus, "standing draw alone (the unlabeled rest)", *labeled_truth(labeled[lang], True)))
         if view is not None and corpus in view["corpora"]:
             print(row(corpus, f"report ({args.report})", report_shares(view, corpus),
                       view["corpora"][corpus]["network_units"]))
@@ -119,16 +120,22 @@ def print_cells() -> None:
     from classifier.sampling import STANDS_FOR_REST, design_roles
 
     labels = load_repository_labels()
-    random, rest = drawn_at_random(labels["sampling"]), design_roles(labels) == STANDS_FOR_REST
+    random, roles = drawn_at_random(labels["sampling"]), design_roles(labels)
+    rest = roles == STANDS_FOR_REST
+    draw = labels["sampling"].astype(str) + " (round " + labels["round"].astype(str) + ")"
     table = labels.groupby("cell").agg(corpus_units=("cell_size", "first")).join(
         labels[~random].groupby("cell").agg(chosen_labels=("unit_id", "size"))).join(
         labels[random].groupby("cell").agg(random_labels=("unit_id", "size"),
                                            random_network=("primary", lambda p: int((p != NONE).sum())))).join(
-        labels[rest].groupby("cell").agg(standing_for_the_rest=("unit_id", "size")))
+        labels[rest].groupby("cell").agg(standing_for_the_rest=("unit_id", "size"))).join(
+        labels[roles == ""].groupby("cell").agg(standing_for_nothing=("unit_id", "size"))).fillna(0).astype(int)
+    table["standing_draw"] = labels[rest].groupby("cell").apply(lambda units: draw[units.index[0]])
     print("\n| cell | corpus units | chosen labels | random labels | random network units | labels standing for the "
-          "rest (the cell's last random draw) |\n|---|---|---|---|---|---|")
-    for cell, counts in table.fillna(0).astype(int).iterrows():
-        print(f"| {cell} | " + " | ".join(f"{n:,}" for n in counts) + " |")
+          "rest (the cell's standing draw) | labels standing for nothing (after it) | standing draw |"
+          "\n|---|---|---|---|---|---|---|---|")
+    for cell, counts in table.iterrows():
+        print(f"| {cell} | " + " | ".join(f"{counts[c]:,}" for c in table.columns[:-1])
+              + f" | {counts['standing_draw'] if isinstance(counts['standing_draw'], str) else ''} |")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ A quantifier (``classifier.quantify``) transfers error rates learned on labeled 
 as right as that transfer: on the Chinese measures, where the SME-targeted view is about 9% network units, the
 ``none`` measures' small leaks of network probability weigh as much as the network units' own. Where the analysed
 units include labeled units that stand for the view by design (``classifier.sampling.design_roles``: a unit of
-a cell's last random draw stands for an equal part of the rest of its cell, every other labeled unit of a cell
-drawn at random for itself), a different estimator needs no error rate learned on other texts: the model's mean
+a cell's standing random draw stands for an equal part of the rest of its cell, every unit of the cell labeled
+before that draw for itself), a different estimator needs no error rate learned on other texts: the model's mean
 posterior over every analysed unit, corrected by the design-weighted mean of (truth - posterior) over those
 labeled units,
 
@@ -16,11 +16,11 @@ the difference estimator of survey sampling, which machine learning calls predic
 classifier's errors; the classifier only narrows the interval, by as much as its posteriors track the truth.
 The labeled units' posteriors must be readings of unseen text, as the rest of the view's are: the report reads
 them out-of-fold (``report.read_labeled_out_of_fold``), the cross-fitting of Zrnic and Candes (2024). What it
-does assume: the last random draw took the rest of the view at random (the annotation loop never offers a
+does assume: each standing draw took the rest of its cell at random (the annotation loop never offers a
 labeled unit again), and the fold models that read the labeled units err as the final model that reads the rest.
 
 Intervals are about the analysed view itself, not about policies like it: percentile bootstrap intervals that
-resample the last draw's labels within their design cells, with a finite-population correction (``bootstrap``),
+resample the standing draws' labels within their design cells, with a finite-population correction (``bootstrap``),
 widened to reach the estimate's errors on views simulated from the same labels (``simulated_errors``).
 ``benchmarks/bench_quantify.py`` measures the error and coverage at the SME-targeted view's mix and size, and
 records per language and target whether this estimator beat the quantifier it selected; the report uses it where
@@ -35,7 +35,7 @@ import numpy as np
 from .quantify import flat_shares, shares
 
 PPI = "PPI"
-# Labeled units standing for the rest (a cell's last random draw) that a view needs before its shares are estimated
+# Labeled units standing for the rest (a cell's standing random draw) that a view needs before its shares are estimated
 # from its labels: they stand for every unit nobody labeled, and fewer are too coarse a sample (a hundred Chinese
 # measures drawn at random hold about four network units).
 MIN_LABELS = 100
@@ -48,7 +48,7 @@ SIMULATED_VIEWS = 100  # views behind the errors that widen an interval
 class LabeledSample:
     """The analysed units that are labeled and stand for the view: their rows among the analysed units, true classes
     of a target, design weights (how many of the view's units each stands for) and whether each stands for the rest
-    of its cell (a cell's last random draw; else a known unit of the view, standing for itself)."""
+    of its cell (a cell's standing random draw; else a known unit of the view, standing for itself)."""
 
     rows: np.ndarray
     classes: np.ndarray

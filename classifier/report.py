@@ -553,12 +553,13 @@ def method_text(replicates: int, corrected: dict[str, str], out_of_fold: dict[st
         f"figure leads. This run: {how}.",
         "Where the benchmark found it closer still, a figure of the SME-targeted view is prediction-powered (PPI): "
         "the mean of the calibrated probabilities over the view's units, plus the mean of (truth - probability) over "
-        f"its labeled units (at least {MIN_LABELS} of them from a cell's last random draw), each weighted by the "
-        "sampling design: a unit of a cell's last random draw stands for its part of the rest of the cell, every "
-        "other labeled unit (chosen, or from an earlier draw) for itself. The labels correct the classifier on the "
+        f"its labeled units (at least {MIN_LABELS} of them from the random draw standing for a cell's rest), each "
+        "weighted by the sampling design: a unit of a cell's standing draw stands for its part of the rest of the "
+        "cell, every unit labeled before that draw (chosen, or from an earlier draw) for itself, and those labeled "
+        "after it, which it already stands for, for nothing. The labels correct the classifier on the "
         "very units analysed, so no error rate learned on other texts has to carry over; what is assumed is that the "
         "out-of-fold readings of the labeled units err as the final model's readings of the rest do. Its interval "
-        "is about the analysed view itself, not about policies like it: it resamples the last draw's labels (with a "
+        "is about the analysed view itself, not about policies like it: it resamples the standing draws' labels (with a "
         "finite-population correction), as what is uncertain is which of the view's other units they are, and is "
         "widened where needed to reach the estimate's errors on views simulated from the same labels.",
         "The model was trained on the labeled units, so it reads them better than unseen text; where an analysed "

@@ -15,8 +15,8 @@ pool or not). Their cells are pool membership x that view: ``cn:pool:sme``, ``cn
 ``cn:out:sme`` and ``cn:out:other`` (never drawn at random, so no mix stands for it).
 
 Labeled units that were chosen (cue words, the annotation loop) are part of the corpus too, and every draw
-came from what was left: a cell's last random draw stands for the rest of the cell and every other labeled unit
-for itself (``design_roles``, ``design_weights``). Weighting the random ones alone by whole cells estimated the
+came from what was left: one random draw of a cell stands for the rest of the cell, the units labeled before it
+for themselves and those labeled after it for nothing (``design_roles``, ``design_weights``). Weighting the random ones alone by whole cells estimated the
 mix of the units nobody chose: in the SME-targeted Chinese view 3.8% network measures, where the view holds 8.9%
 (``python benchmarks/labeled_shares.py``, and at commit 0e313ec).
 """
@@ -87,53 +87,79 @@ def drawn_at_random(sampling: pd.Series) -> np.ndarray:
 # A labeled unit's part in the design (``design_roles``): it stands for an equal part of the rest of its cell, for
 # itself, or (without a role) for nothing.
 STANDS_FOR_REST, STANDS_FOR_ITSELF = "rest", "self"
+# Rounds whose random draws were made before that round's choices: docs/active_learning.md's commands of rounds 4-6
+# drew the random stratum first and excluded it when suggesting. In the other rounds the choices came first (the
+# cue-word strata of rounds 1-3, corpus/tools/sample_units.py; round 9 drew its random measures last).
+RANDOM_DRAWN_FIRST = ("4", "5", "6")
 
 
 def design_roles(units: pd.DataFrame) -> np.ndarray:
     """Per labeled unit, what it stands for when labels estimate a corpus's mix.
 
-    Every draw excluded the units labeled before it (``annotate suggest`` never offers a labeled unit again), so the
-    units of a cell's last random draw are a random sample of what the cell holds besides every unit labeled before
-    them: they stand for the rest (``STANDS_FOR_REST``). Every other labeled unit of a cell drawn at random is known
-    and stands for itself (``STANDS_FOR_ITSELF``): the units chosen by cue words or the annotation loop, and those of
-    an earlier random draw, which the choices made after it no longer match (the 840 random labels of ``cn:pool:sme``
-    drawn in rounds 1-8, before the loop took network-looking units from the rest that round 9's
-    ``random:cn-sme`` draw stands for). A draw is a random stratum in one round, and the last draw of a cell the
-    one of its latest ``round``; without rounds, all random units of a cell are one draw. A chosen unit of a cell
-    never drawn at random stands for nothing, as no label stands for the rest of that cell; without a cell (labels
-    from before the design, units written for training) a random unit stands for the rest and a chosen one for
-    nothing.
+    Every draw excluded the units labeled before it (``annotate suggest`` never offers a labeled unit again), so a
+    random draw (a random stratum in one round) is a random sample of what its cell held besides every unit labeled
+    before it, and with those known units it stands for the whole cell. One draw per cell does so, its standing draw
+    (``_standing_draw``): its units stand for the rest of the cell (``STANDS_FOR_REST``), the units labeled before it
+    for themselves (``STANDS_FOR_ITSELF``), and those labeled after it for nothing: the draw already stands for them,
+    and the loop took them from the rest it sampled (network-looking units, so counting them again would inflate
+    network shares). Without rounds all random units of a cell are one draw and every other unit of the cell is
+    known. A chosen unit of a cell never drawn at random stands for nothing, as no label stands for the rest of that
+    cell; without a cell (labels from before the design, units written for training) a random unit stands for the
+    rest and a chosen one for nothing.
     """
     random = drawn_at_random(units["sampling"])
     if "cell" not in units:
         return np.where(random, STANDS_FOR_REST, "")
     has_cell = units["cell"].notna().to_numpy()
     drawn = random & has_cell
-    last = np.ones(len(units), bool)  # without rounds, every random unit of a cell belongs to one draw
-    if "round" in units:
-        draw = _draws(units)
-        last = (draw == units["cell"].map(_last_draw(draw[drawn], units["cell"][drawn]))).to_numpy()
-    return np.where(random & (~has_cell | last), STANDS_FOR_REST,
-                    np.where(has_cell & units["cell"].isin(units["cell"][drawn]), STANDS_FOR_ITSELF, ""))
+    in_drawn_cell = has_cell & units["cell"].isin(units["cell"][drawn]).to_numpy()
+    if "round" not in units:
+        standing, before = random, ~random
+    else:
+        standing, before = _standing_draw(units, drawn)
+    return np.where(random & ~has_cell | in_drawn_cell & standing, STANDS_FOR_REST,
+                    np.where(in_drawn_cell & before, STANDS_FOR_ITSELF, ""))
 
 
-def _draws(units: pd.DataFrame) -> pd.Series:
-    """Each unit's draw: its stratum and round. A stratum drawn again in a later round is a new draw, from a rest
-    that the choices made in between had changed (``random:other`` in rounds 4, 5 and 6)."""
-    return units["sampling"].astype(str) + "@" + units["round"].astype(str)
+def _standing_draw(units: pd.DataFrame, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit, whether it belongs to its cell's standing draw and whether it was labeled before that draw.
+
+    Each draw k of a cell, with the n_k units it drew and the N_k units the cell held besides those labeled before it,
+    gives an unbiased mix of the cell; its sampling variance goes as N_k (N_k - n_k) / n_k. The standing draw is the
+    one with the least (the latest on a tie), chosen from the design's sizes alone, never from labels: in the
+    SME-targeted Chinese view, round 9's, drawn after every choice; in ``other:tagged``, round 3's 100
+    ``enriched:other`` records rather than the 3 ``random:other`` records of round 6, which the loop drew before
+    choosing from the same rest."""
+    rounds = pd.to_numeric(units["round"], errors="coerce").fillna(0).to_numpy()  # no round: before round 1
+    draws = units["sampling"].astype(str).to_numpy()
+    cells = units["cell"].to_numpy()
+    standing, before = np.zeros(len(units), bool), np.zeros(len(units), bool)
+    for cell in pd.unique(cells[drawn]):
+        in_cell = cells == cell
+        best = None
+        for draw_round, stratum in sorted(set(zip(rounds[in_cell & drawn], draws[in_cell & drawn]))):
+            members = in_cell & drawn & (rounds == draw_round) & (draws == stratum)
+            earlier = in_cell & ~members & _labeled_before(rounds, draw_round, drawn)
+            size = float(units["cell_size"].to_numpy()[in_cell][0]) - np.count_nonzero(earlier)
+            variance = size * max(size - members.sum(), 0.0) / members.sum()
+            if best is None or variance <= best[0]:
+                best = (variance, members, earlier)
+        standing |= best[1]
+        before |= best[2]
+    return standing, before
 
 
-def _last_draw(draws: pd.Series, cells: pd.Series) -> pd.Series:
-    """Per cell, its random draw with the latest round."""
-    rounds = pd.to_numeric(draws.str.rsplit("@", n=1).str[1], errors="coerce")
-    latest = pd.DataFrame({"cell": cells, "draw": draws, "round": rounds}).sort_values("round", kind="stable")
-    return latest.groupby("cell")["draw"].last()
+def _labeled_before(rounds: np.ndarray, draw_round: float, drawn: np.ndarray) -> np.ndarray:
+    """Which units were labeled before a random draw of ``draw_round``: those of earlier rounds and, unless that round
+    drew at random first (``RANDOM_DRAWN_FIRST``), the units it chose."""
+    chosen_first = str(int(draw_round)) not in RANDOM_DRAWN_FIRST
+    return (rounds < draw_round) | ((rounds == draw_round) & ~drawn & chosen_first)
 
 
 def design_weights(units: pd.DataFrame) -> np.ndarray:
     """Per labeled unit, how many units of its corpus it stands for (``design_roles``): 1 for itself; for the rest of
-    its cell an equal part of it, (cell size - units standing for themselves in the cell) / units standing for the
-    rest in the cell, and never less than itself; 1 for a random unit without a cell; 0 for nothing.
+    its cell an equal part of it, (cell size - units standing for themselves in the cell) / units of its standing
+    draw, and never less than itself; 1 for a random unit without a cell; 0 for nothing.
 
     ``units`` has ``sampling`` and, for STIP records and Chinese measures, ``cell`` and ``cell_size`` (the
     initiatives or candidate measures of that cell), and ``round`` where labels record it.

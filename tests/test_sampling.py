@@ -38,6 +38,7 @@ def test_chosen_labels_of_a_cell_never_drawn_at_random_stand_for_nothing():
     units = pd.DataFrame({"sampling": ["suggest:rare", "enriched:cn", "random:cn"],
                           "cell": ["cn:out:other", "cn:pool:sme", "cn:pool:sme"], "cell_size": [500, 10, 10]})
     assert design_weights(units).tolist() == [0.0, 1.0, 9.0]
+    assert design_weights(units.assign(round="9")).tolist() == [0.0, 1.0, 9.0]  # the same when rounds are known
 
 
 def test_the_corpus_mix_weights_each_random_label_by_design():
@@ -120,11 +121,53 @@ def test_the_last_random_draw_of_a_cell_stands_for_its_rest_and_earlier_draws_fo
     assert design_roles(units.drop(columns="round")).tolist() == ["rest", "rest", "self", "rest", "rest"]
 
 
-def test_a_stratum_drawn_again_in_a_later_round_is_a_new_draw_that_alone_stands_for_the_rest():
+def test_a_stratum_drawn_again_in_a_later_round_is_a_new_draw_that_can_alone_stand_for_the_rest():
     from classifier.sampling import design_roles
 
-    # the loop chose a unit (round 9) from the rest that round 8's draw stood for; round 9 drew the same stratum again
-    units = pd.DataFrame({"sampling": ["random:cn-sme", "random:cn-sme", "suggest:rare", "random:cn-sme"],
-                          "cell": ["cn:pool:sme"] * 4, "cell_size": [50] * 4, "round": ["8", "8", "9", "9"]})
-    assert design_roles(units).tolist() == ["self", "self", "self", "rest"]
-    assert design_weights(units).tolist() == [1.0, 1.0, 1.0, 47.0]  # (50 - 3 known) / 1
+    # round 9 chose a unit from the rest round 8's draw had sampled, then drew the same stratum again from what was left
+    units = pd.DataFrame({"sampling": ["random:cn-sme"] * 2 + ["suggest:rare"] + ["random:cn-sme"] * 3,
+                          "cell": ["cn:pool:sme"] * 6, "cell_size": [50] * 6, "round": ["8", "8", "9", "9", "9", "9"]})
+    # round 8: 50 units, 2 drawn (variance 50*48/2 = 1200); round 9: 47 left, 3 drawn (47*44/3 = 689): round 9 stands
+    assert design_roles(units).tolist() == ["self", "self", "self", "rest", "rest", "rest"]
+    assert design_weights(units).round(3).tolist() == [1.0, 1.0, 1.0, 15.667, 15.667, 15.667]  # (50 - 3 known) / 3
+
+
+def test_units_labeled_after_the_standing_draw_stand_for_nothing():
+    from classifier.sampling import design_roles
+
+    # other:tagged: round 3 drew 4 of 20 records at random; round 6 drew 1 at random, then chose 2 from the same rest
+    # (its random stratum came first); round 9 chose 1 more
+    units = pd.DataFrame({"sampling": ["enriched:other"] * 4 + ["random:other", "suggest:rare", "suggest:rare",
+                                                                 "suggest:rare"],
+                          "cell": ["other:tagged"] * 8, "cell_size": [20] * 8,
+                          "round": ["3"] * 4 + ["6", "6", "6", "9"]})
+    # round 3: 20 units, 4 drawn (20*16/4 = 80); round 6: 16 left, 1 drawn (16*15/1 = 240): round 3 stands for all 20,
+    # the units labeled after it are in the rest it stands for
+    assert design_roles(units).tolist() == ["rest"] * 4 + [""] * 4
+    assert design_weights(units).tolist() == [5.0] * 4 + [0.0] * 4
+
+
+def test_a_round_that_drew_at_random_first_leaves_its_choices_to_the_draw():
+    from classifier.sampling import RANDOM_DRAWN_FIRST, design_roles
+
+    def roles_and_weights(round_):
+        units = pd.DataFrame({"sampling": ["random:cn"] * 3 + ["suggest:rare"] * 2, "cell": ["cn:pool:other"] * 5,
+                              "cell_size": [10] * 5, "round": [round_] * 5})
+        return design_roles(units).tolist(), design_weights(units).round(3).tolist()
+
+    assert "4" in RANDOM_DRAWN_FIRST and "9" not in RANDOM_DRAWN_FIRST
+    # round 4 drew 3 of 10 and then chose 2 of the 7 the draw stands for; round 9 chose 2 and then drew 3 of the 8 left
+    assert roles_and_weights("4") == (["rest"] * 3 + [""] * 2, [3.333] * 3 + [0.0] * 2)
+    assert roles_and_weights("9") == (["rest"] * 3 + ["self"] * 2, [2.667] * 3 + [1.0] * 2)
+
+
+def test_labels_without_a_round_come_before_every_round_and_two_strata_of_a_round_are_two_draws():
+    from classifier.sampling import design_roles
+
+    units = pd.DataFrame({"sampling": ["random:cn", "suggest:rare", "random:cn", "random:cn-sme", "random:cn-sme"],
+                          "cell": ["cn:pool:sme"] * 5, "cell_size": [40] * 5, "round": ["", None, "9", "9", "9"]})
+    # round 0 (no round): 1 of 40 drawn (40*39 = 1560); round 9 random:cn: 38 left, 1 drawn (38*37 = 1406);
+    # round 9 random:cn-sme: 38 left, 2 drawn (38*36/2 = 684), and the other stratum of its round stands for nothing
+    assert design_roles(units).tolist() == ["self", "self", "", "rest", "rest"]
+    reordered = units.iloc[::-1].reset_index(drop=True)
+    assert design_roles(reordered).tolist() == ["rest", "rest", "", "self", "self"]  # row order changes nothing
