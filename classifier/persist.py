@@ -99,32 +99,34 @@ def save_model(model, directory: Path, extra: dict | None = None) -> Path:
 
 
 # skops names what it writes by the Python object ids of the objects (``__id__``, which it uses to restore shared
-# references, and the array files, named ``<id>.npy``); the ids differ between runs, and so do the zip entries' times.
-OBJECT_ID = re.compile(r'("__id__": )(\d+)|("file": ")(\d+)(?=\.npy")')
+# references, and the array files, named ``<id>.npy`` or ``<id>.npz``) or by random names (``<uuid>.bin`` for bytes);
+# both differ between runs, and so do the zip entries' times.
+OBJECT_ID = re.compile(r'("__id__": )(\d+)|("file": ")([^"/]+?)(?=\.\w+")')
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
 def write_reproducibly(path: Path) -> None:
-    """Rewrite a skops file so that the same model gives the same bytes: every object id renumbered in order of first
-    appearance (one numbering for ``__id__`` and array file names, so shared references and files stay matched) and
-    every entry timestamped alike. The manifest's SHA-256, and the tagging cache keyed on it, then change only when the
-    model does."""
+    """Rewrite a skops file so that the same model gives the same bytes: every object id and file name renumbered in
+    order of first appearance (one numbering for ``__id__`` and file names, so shared references and files stay
+    matched; from 1, as skops restores sharing only for a true id) and every entry timestamped alike. The manifest's
+    SHA-256, and the tagging cache keyed on it, then change only when the model does."""
     with zipfile.ZipFile(path) as archive:
         entries = [(info, archive.read(info)) for info in archive.infolist()]
     numbers: dict[str, str] = {}
 
     def renumber(match: re.Match) -> str:
-        key, number = match.group(1) or match.group(3), match.group(2) or match.group(4)
-        return key + numbers.setdefault(number, str(len(numbers)))
+        key, name = match.group(1) or match.group(3), match.group(2) or match.group(4)
+        return key + numbers.setdefault(name, str(len(numbers) + 1))
 
     schema = OBJECT_ID.sub(renumber, next(data for info, data in entries if info.filename == "schema.json").decode())
     with zipfile.ZipFile(path, "w") as archive:
         for info, data in entries:
             name = info.filename
+            stem, dot, suffix = name.rpartition(".")
             if name == "schema.json":
                 data = schema.encode("utf-8")
-            elif name.endswith(".npy") and name[:-4] in numbers:
-                name = f"{numbers[name[:-4]]}.npy"
+            elif dot and stem in numbers:
+                name = f"{numbers[stem]}.{suffix}"
             fixed = zipfile.ZipInfo(name, date_time=FIXED_TIME)
             fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
             archive.writestr(fixed, data, compresslevel=6)

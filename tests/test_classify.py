@@ -157,6 +157,28 @@ def test_the_same_model_saved_twice_gives_the_same_bytes_and_still_loads(fitted,
     pd.testing.assert_frame_equal(loaded.predict(examples.text.tolist()), fitted.predict(examples.text.tolist()))
 
 
+def test_a_reproducible_file_keeps_shared_references_sparse_matrices_and_bytes(tmp_path):
+    import copy
+
+    import scipy.sparse
+    import skops.io as sio
+
+    from classifier.persist import write_reproducibly
+
+    array = np.arange(4.0)
+    model = {"shared": [array, array], "sparse": scipy.sparse.eye(3, format="csr"), "raw": b"bytes",
+             "text": '"__id__": 7', "file": "12.npy"}  # strings shaped like what gets renumbered stay as they are
+    paths = [tmp_path / "a.skops", tmp_path / "b.skops"]
+    for path in paths:  # a copy: other object ids, and skops names bytes entries at random
+        sio.dump(copy.deepcopy(model), path)
+        write_reproducibly(path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    loaded = sio.load(paths[0], trusted=sio.get_untrusted_types(file=paths[0]))
+    assert loaded["shared"][0] is loaded["shared"][1]  # skops restores sharing only for a true (non-zero) id
+    assert (loaded["sparse"] != model["sparse"]).nnz == 0
+    assert (loaded["raw"], loaded["text"], loaded["file"]) == (b"bytes", '"__id__": 7', "12.npy")
+
+
 def _rewrite_manifest(directory, **changes):
     manifest = json.loads((directory / "manifest.json").read_text())
     manifest.update(changes)
