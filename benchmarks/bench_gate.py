@@ -2,8 +2,9 @@
 
     CLASSIFIER_DATA=../shared/data python benchmarks/bench_gate.py [--bands 0,0.25,...] [--out docs/gate.json] [--corpus-only]
 
-The default model (configs/train.toml) is fitted once per grouped fold (the folds of
-``classifier.evaluate.grouped_folds``); its n-gram gate and its full model (n-grams + sentence
+The default model (configs/train.toml) is fitted once per grouped fold of the real labeled units (the folds
+of ``classifier.evaluate.grouped_folds``, with the units written for training in every training fold and never
+scored, as in ``train.py``; until session 24 they were folded and scored like real text); its n-gram gate and its full model (n-grams + sentence
 block) both read every test unit (``PolicyModel.readings``), so the labels at any band are the
 gate's where the gate is sure and the full model's where it is not, exactly as ``analyse`` decides.
 Band ``inf`` is the encoder on every unit; band 0 is the n-gram model alone.
@@ -30,6 +31,7 @@ import pandas as pd
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from classifier.classify import fit_only_mask  # noqa: E402
 from classifier.evaluate import grouped_folds, score_slices  # noqa: E402
 from classifier.model_card import refresh_benchmark  # noqa: E402
 from classifier.training import build_model, load_units, read_config  # noqa: E402
@@ -38,13 +40,14 @@ AXES = ("types_macro_f1", "primary_macro_f1", "orientation_macro_f1")
 BANDS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, math.inf)
 
 
-def fold_readings(units: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, pd.DataFrame, list]:
-    """Out-of-fold gate and full labels of every unit, and each fold's fitted model with its test rows."""
+def fold_readings(units: pd.DataFrame, written: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """Out-of-fold gate and full labels of every real unit, and each fold's fitted model with its test rows. The
+    units written for training are in every training fold and never read, as in ``evaluate.cross_validate``."""
     model = build_model(config)
     gate, full, fitted = [None] * len(units), [None] * len(units), []
     settings = config["evaluation"]
     for fold, (train_idx, test_idx) in enumerate(grouped_folds(units, settings["n_splits"], settings["seed"])):
-        train, test = units.iloc[train_idx], units.iloc[test_idx]
+        train, test = pd.concat([units.iloc[train_idx], written], ignore_index=True), units.iloc[test_idx]
         estimator = clone(model).fit(train["text"].tolist(), train)
         g, f = estimator.readings(test["text"].tolist())
         for i, a, b in zip(test_idx, g.to_dict("records"), f.to_dict("records")):
@@ -132,9 +135,11 @@ def main() -> None:
                 for b in bands))
         return
     config = read_config(args.config)
-    units = load_units(config).reset_index(drop=True)
-    gate, full, fitted = fold_readings(units, config)
-    results = {"labeled_units": len(units), "corpus": load, "bands": {}}
+    everything = load_units(config).reset_index(drop=True)
+    fit_only = fit_only_mask(everything["fit_only"] if "fit_only" in everything else None, len(everything))
+    units, written = everything[~fit_only].reset_index(drop=True), everything[fit_only]
+    gate, full, fitted = fold_readings(units, written, config)
+    results = {"labeled_units": len(units), "written_units": len(written), "corpus": load, "bands": {}}
     for band in bands:
         labels, embedded = at_band(units, gate, full, fitted, band)
         metrics = score_slices(units, labels)
@@ -150,8 +155,8 @@ def main() -> None:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     if args.update_card:
         trained_on = json.loads((args.model / "model_card.json").read_text())["label_counts"]["all"]["units"]
-        if trained_on != len(units):
-            raise SystemExit(f"{args.model}: its card was trained on {trained_on} units, the gate measured {len(units)}")
+        if trained_on != len(everything):
+            raise SystemExit(f"{args.model}: its card was trained on {trained_on} units, the gate on {len(everything)}")
         refresh_benchmark(args.model, "encoder_gate", results)
 
 
