@@ -4,9 +4,9 @@
 
 The default model (configs/train.toml) is fitted once per grouped fold of the real labeled units (the folds
 of ``classifier.evaluate.grouped_folds``, with the units written for training in every training fold and never
-scored, as in ``train.py``; until session 24 they were folded and scored like real text); its n-gram gate and its full model (n-grams + sentence
-block) both read every test unit (``PolicyModel.readings``), so the labels at any band are the
-gate's where the gate is sure and the full model's where it is not, exactly as ``analyse`` decides.
+scored, as in ``train.py``; before commit 0fcb901 they were folded and scored like real text); its n-gram gate
+and its full model (n-grams + sentence block) both read every test unit (``PolicyModel.readings``), so the
+labels at any band are the gate's where the gate is sure and the full model's where it is not, exactly as ``analyse`` decides.
 Band ``inf`` is the encoder on every unit; band 0 is the n-gram model alone.
 
 Beside the labeled folds, the gate of the committed model reads a sample of the real corpora
@@ -31,8 +31,7 @@ import pandas as pd
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from classifier.classify import fit_only_mask  # noqa: E402
-from classifier.evaluate import grouped_folds, score_slices  # noqa: E402
+from classifier.evaluate import grouped_folds, real_and_written, score_slices, training_part  # noqa: E402
 from classifier.model_card import refresh_benchmark  # noqa: E402
 from classifier.training import build_model, load_units, read_config  # noqa: E402
 
@@ -47,7 +46,7 @@ def fold_readings(units: pd.DataFrame, written: pd.DataFrame, config: dict) -> t
     gate, full, fitted = [None] * len(units), [None] * len(units), []
     settings = config["evaluation"]
     for fold, (train_idx, test_idx) in enumerate(grouped_folds(units, settings["n_splits"], settings["seed"])):
-        train, test = pd.concat([units.iloc[train_idx], written], ignore_index=True), units.iloc[test_idx]
+        train, test = training_part(units, written, train_idx), units.iloc[test_idx]
         estimator = clone(model).fit(train["text"].tolist(), train)
         g, f = estimator.readings(test["text"].tolist())
         for i, a, b in zip(test_idx, g.to_dict("records"), f.to_dict("records")):
@@ -135,9 +134,8 @@ def main() -> None:
                 for b in bands))
         return
     config = read_config(args.config)
-    everything = load_units(config).reset_index(drop=True)
-    fit_only = fit_only_mask(everything["fit_only"] if "fit_only" in everything else None, len(everything))
-    units, written = everything[~fit_only].reset_index(drop=True), everything[fit_only]
+    everything = load_units(config)
+    units, written = real_and_written(everything)
     gate, full, fitted = fold_readings(units, written, config)
     results = {"labeled_units": len(units), "written_units": len(written), "corpus": load, "bands": {}}
     for band in bands:

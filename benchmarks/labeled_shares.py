@@ -22,8 +22,8 @@ is what a corpus's `none` text adds to the shares among network units.
 ``--cells`` also joins the label files to the data directory (``CLASSIFIER_DATA``) and prints the sampling
 design's cells (``classifier.sampling``): units in the corpus, labels chosen there, labels drawn at random
 there, how many of those carry a network type, how many labels stand for the rest of the cell (its standing
-random draw, the one of least design variance), how many for nothing (labeled after that draw), and which
-draw stands.
+random draw, the one of least design variance), how many for themselves (labeled before that draw) and for
+nothing (labeled after it), and which draw stands, with the design weight of each of its labels.
 """
 from __future__ import annotations
 
@@ -117,25 +117,26 @@ def network_mass(labeled) -> list[tuple[float, int]]:
 
 def print_cells() -> None:
     from classifier.labels import load_repository_labels
-    from classifier.sampling import STANDS_FOR_REST, design_roles
+    from classifier.sampling import STANDS_FOR_ITSELF, STANDS_FOR_REST, design_roles, design_weights
 
     labels = load_repository_labels()
     random, roles = drawn_at_random(labels["sampling"]), design_roles(labels)
-    rest = roles == STANDS_FOR_REST
-    draw = labels["sampling"].astype(str) + " (round " + labels["round"].astype(str) + ")"
+    rest = labels[roles == STANDS_FOR_REST].assign(weight=design_weights(labels)[roles == STANDS_FOR_REST])
     table = labels.groupby("cell").agg(corpus_units=("cell_size", "first")).join(
         labels[~random].groupby("cell").agg(chosen_labels=("unit_id", "size"))).join(
         labels[random].groupby("cell").agg(random_labels=("unit_id", "size"),
                                            random_network=("primary", lambda p: int((p != NONE).sum())))).join(
-        labels[rest].groupby("cell").agg(standing_for_the_rest=("unit_id", "size"))).join(
+        rest.groupby("cell").agg(standing_for_the_rest=("unit_id", "size"))).join(
+        labels[roles == STANDS_FOR_ITSELF].groupby("cell").agg(standing_for_themselves=("unit_id", "size"))).join(
         labels[roles == ""].groupby("cell").agg(standing_for_nothing=("unit_id", "size"))).fillna(0).astype(int)
-    table["standing_draw"] = labels[rest].groupby("cell").apply(lambda units: draw[units.index[0]])
+    draws = rest.groupby("cell").agg(stratum=("sampling", "first"), round=("round", "first"), weight=("weight", "first"))
     print("\n| cell | corpus units | chosen labels | random labels | random network units | labels standing for the "
-          "rest (the cell's standing draw) | labels standing for nothing (after it) | standing draw |"
-          "\n|---|---|---|---|---|---|---|---|")
+          "rest (the cell's standing draw) | labels standing for themselves (before it) | labels standing for "
+          "nothing (after it) | standing draw (weight of each of its labels) |\n|---|---|---|---|---|---|---|---|---|")
     for cell, counts in table.iterrows():
-        print(f"| {cell} | " + " | ".join(f"{counts[c]:,}" for c in table.columns[:-1])
-              + f" | {counts['standing_draw'] if isinstance(counts['standing_draw'], str) else ''} |")
+        draw = (f"{draws.at[cell, 'stratum']} (round {draws.at[cell, 'round']}; {draws.at[cell, 'weight']:.1f})"
+                if cell in draws.index else "")
+        print(f"| {cell} | " + " | ".join(f"{n:,}" for n in counts) + f" | {draw} |")
 
 
 if __name__ == "__main__":

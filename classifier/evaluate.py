@@ -207,6 +207,19 @@ def grouped_folds(units: pd.DataFrame, n_splits: int, seed: int):
     return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in range(n_splits)]
 
 
+def real_and_written(units: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The real labeled units (indexed from 0), which are folded, predicted and scored, and the units written for
+    training (``fit_only``), which are in every training fold and never predicted or scored."""
+    units = units.reset_index(drop=True)
+    fit_only = fit_only_mask(units["fit_only"] if "fit_only" in units else None, len(units))
+    return units[~fit_only].reset_index(drop=True), units[fit_only]
+
+
+def training_part(units: pd.DataFrame, written: pd.DataFrame, train_idx) -> pd.DataFrame:
+    """A fold's training units: its real ones and every unit written for training."""
+    return pd.concat([units.iloc[train_idx], written], ignore_index=True)
+
+
 def cross_validate(model, units: pd.DataFrame, n_splits: int = 5, seed: int = 0, baselines=BASELINES,
                    progress: Callable[[str], None] | None = None, n_jobs: int = 1, refit: bool = False) -> dict:
     """Out-of-fold predictions of the model and each baseline, scored per slice.
@@ -219,9 +232,7 @@ def cross_validate(model, units: pd.DataFrame, n_splits: int = 5, seed: int = 0,
     would leave one idle for the last fold) and returned as ``fitted``, with its own ``fit_seconds``.
     """
     everything = units
-    units = units.reset_index(drop=True)
-    fit_only = fit_only_mask(units["fit_only"] if "fit_only" in units else None, len(units))
-    written, units = units[fit_only], units[~fit_only].reset_index(drop=True)
+    units, written = real_and_written(units)
     predictions = {"model": [None] * len(units), **{name: [None] * len(units) for name in baselines}}
     folds = grouped_folds(units, n_splits, seed)
     tasks = [delayed(_fold)(model, units, written, train_idx, test_idx, baselines) for train_idx, test_idx in folds]
@@ -248,7 +259,7 @@ def cross_validate(model, units: pd.DataFrame, n_splits: int = 5, seed: int = 0,
 def _fold(model, units: pd.DataFrame, written: pd.DataFrame, train_idx, test_idx, baselines) -> dict:
     """One fold: the model and every baseline fitted on its training part (with the written units), predicting
     its test part."""
-    train = pd.concat([units.iloc[train_idx], written], ignore_index=True)
+    train = training_part(units, written, train_idx)
     test = units.iloc[test_idx].reset_index(drop=True)
     fitted = clone(model).fit(train["text"].tolist(), train)
     predictions = {"model": fitted.predict(test["text"].tolist())}

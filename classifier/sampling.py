@@ -132,7 +132,7 @@ def _standing_draw(units: pd.DataFrame, drawn: np.ndarray) -> tuple[np.ndarray, 
     choosing from the same rest."""
     rounds = pd.to_numeric(units["round"], errors="coerce").fillna(0).to_numpy()  # no round: before round 1
     draws = units["sampling"].astype(str).to_numpy()
-    cells = units["cell"].to_numpy()
+    cells, cell_sizes = units["cell"].to_numpy(), units["cell_size"].to_numpy(float)
     standing, before = np.zeros(len(units), bool), np.zeros(len(units), bool)
     for cell in pd.unique(cells[drawn]):
         in_cell = cells == cell
@@ -140,8 +140,8 @@ def _standing_draw(units: pd.DataFrame, drawn: np.ndarray) -> tuple[np.ndarray, 
         for draw_round, stratum in sorted(set(zip(rounds[in_cell & drawn], draws[in_cell & drawn]))):
             members = in_cell & drawn & (rounds == draw_round) & (draws == stratum)
             earlier = in_cell & ~members & _labeled_before(rounds, draw_round, drawn)
-            size = float(units["cell_size"].to_numpy()[in_cell][0]) - np.count_nonzero(earlier)
-            variance = size * max(size - members.sum(), 0.0) / members.sum()
+            size, drawn_here = cell_sizes[in_cell][0] - np.count_nonzero(earlier), np.count_nonzero(members)
+            variance = size * max(size - drawn_here, 0.0) / drawn_here
             if best is None or variance <= best[0]:
                 best = (variance, members, earlier)
         standing |= best[1]
