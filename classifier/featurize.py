@@ -25,6 +25,7 @@ from .language import is_chinese
 from .segment import CJK
 
 LEXICON_FILE = "lexicon.csv"
+LANGUAGE_BLOCKS = ("zh", "en")  # the values of text_lang: one copy of the lexicon block each
 
 
 # ---------------------------------------------------------------- tokenization
@@ -194,11 +195,17 @@ class PolicyFeaturizer(TransformerMixin, BaseEstimator):
 
     Word n-grams use spaCy tokens (jieba for Chinese); character n-grams catch
     Chinese compounds the segmenter splits and English morphology; the lexicon
-    block is shared by both languages and weighted by ``lexicon_weight``.
+    block is weighted by ``lexicon_weight``.
+
+    ``lexicon_by_language``: False gives one lexicon block that both languages share, so a concept
+    carries one weight in both; True adds a copy of the block per text language (``LANGUAGE_BLOCKS``;
+    the copy of the other language is zero), so a concept has a shared weight plus a deviation per
+    language (feature augmentation, Daume III 2007): a cue such as "cluster" may mark the codebook's
+    type reliably in Chinese measures and loosely in English programme records.
     """
 
     def __init__(self, word_ngram_range=(1, 2), char_ngram_range=(2, 4), min_df=2, max_word_features=60000,
-                 max_char_features=80000, lexicon_weight=1.0, lexicon_path=None):
+                 max_char_features=80000, lexicon_weight=1.0, lexicon_path=None, lexicon_by_language=False):
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.min_df = min_df
@@ -206,6 +213,7 @@ class PolicyFeaturizer(TransformerMixin, BaseEstimator):
         self.max_char_features = max_char_features
         self.lexicon_weight = lexicon_weight
         self.lexicon_path = lexicon_path
+        self.lexicon_by_language = lexicon_by_language
 
     def _vectorizers(self):
         words = TfidfVectorizer(analyzer=_pre_tokenized, min_df=self.min_df, max_features=self.max_word_features,
@@ -240,7 +248,7 @@ class PolicyFeaturizer(TransformerMixin, BaseEstimator):
             vectorizer.stop_words_ = None
             vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
         self.lexicon_ = default_lexicon(str(self.lexicon_path) if self.lexicon_path else None)
-        return self._stack(words, chars, [self.lexicon_.find(text) for text in texts])
+        return self._stack(words, chars, [self.lexicon_.find(text) for text in texts], texts)
 
     def transform(self, X):
         return self.analyse(X).features
@@ -259,12 +267,20 @@ class PolicyFeaturizer(TransformerMixin, BaseEstimator):
         tokens = tokenize(texts)
         cues = [self.lexicon_.find(text) for text in texts]
         words = self.words_.transform(self._word_ngrams(tokens))
-        features = self._stack(words, self.chars_.transform(texts), cues)
+        features = self._stack(words, self.chars_.transform(texts), cues, texts)
         return Analysis(features, self._coverage(tokens), cues)
 
-    def _stack(self, words, chars, cues):
-        """[word n-grams | character n-grams | weighted lexicon concept counts]."""
-        return sp.hstack([words, chars, self.lexicon_.counts_of(cues) * self.lexicon_weight], format="csr")
+    def _stack(self, words, chars, cues, texts):
+        """[word n-grams | character n-grams | weighted lexicon concept counts (| one copy per language)]."""
+        return sp.hstack([words, chars, self._lexicon_block(cues, texts) * self.lexicon_weight], format="csr")
+
+    def _lexicon_block(self, cues, texts):
+        counts = self.lexicon_.counts_of(cues)
+        if not getattr(self, "lexicon_by_language", False):  # absent from models saved before it existed
+            return counts
+        langs = np.array([text_lang(t) for t in texts])
+        return sp.hstack([counts, *(sp.diags((langs == lang).astype(float)) @ counts for lang in LANGUAGE_BLOCKS)],
+                         format="csr")
 
     def _coverage(self, token_lists) -> np.ndarray:
         vocabulary = self.words_.vocabulary_

@@ -59,6 +59,19 @@ def test_featurizer_is_a_transformer_with_shared_lexicon_block(examples):
     assert clone(featurizer).get_params() == featurizer.get_params()
 
 
+def test_the_lexicon_block_by_language_adds_a_copy_that_only_its_language_fills():
+    texts = ["支持中小企业融入大企业供应链。", "SMEs join the supply chains of large firms."]
+    shared = PolicyFeaturizer(min_df=1).fit_transform(texts)
+    by_language = PolicyFeaturizer(min_df=1, lexicon_by_language=True).fit_transform(texts)
+    k = len(default_lexicon().concepts) + len(set(default_lexicon().label_of.values()))
+    assert by_language.shape[1] == shared.shape[1] + 2 * k
+    lexicon = by_language[:, -3 * k:].toarray()
+    block, zh_copy, en_copy = lexicon[:, :k], lexicon[:, k:2 * k], lexicon[:, 2 * k:]
+    assert block[0].any() and block[1].any()  # both texts carry cues
+    assert (zh_copy[0] == block[0]).all() and not zh_copy[1].any()
+    assert (en_copy[1] == block[1]).all() and not en_copy[0].any()
+
+
 def test_heads_are_classifiers_that_compose_in_a_pipeline_and_cross_validation(examples):
     assert is_classifier(NetworkTypeClassifier()) and is_classifier(OrientationClassifier())
     pipeline = Pipeline([("features", PolicyFeaturizer(min_df=1)), ("orientation", OrientationClassifier(cv=2))])
