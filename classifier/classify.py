@@ -8,7 +8,9 @@
 
   - a network type is assigned when its probability reaches its threshold (tuned per
     language on out-of-fold predictions *inside* the training data); the primary type
-    is the most probable assigned type, ``none`` when no type is assigned;
+    is the assigned type of highest weighted probability (weights per language, tuned the
+    same way, so a well-calibrated frequent type does not crowd out a rarer one the text is
+    mainly about), ``none`` when no type is assigned;
   - orientation is a property of network units (codebook axis 2): its head is trained on
     network units only and estimates P(orientation | network unit); it decides only for
     units with a network type, by a weighted argmax whose weights are also tuned inside
@@ -35,12 +37,13 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .codebook import LABELS, NEUTRAL, NONE, ORIENTATIONS
+from .codebook import LABELS, NEUTRAL, NONE, ORIENTATIONS, PRIMARY_CLASSES
 from .featurize import PolicyFeaturizer, text_lang
 
 MIN_TUNING_POSITIVES = 20  # fewer positives in a language: that type's threshold is tuned over all languages
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.71, 0.05), 2)
 ORIENTATION_WEIGHT_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+PRIMARY_WEIGHT_GRID = (0.5, 0.7, 1.0, 1.4, 2.0, 3.0)  # per type, relative to knowledge (weight 1)
 
 
 # ---------------------------------------------------------------- calibrated logistic regression
@@ -235,6 +238,45 @@ def tune_type_thresholds(Y: np.ndarray, proba: np.ndarray, domains) -> dict:
     return thresholds
 
 
+def tune_primary_weights(primary: np.ndarray, proba: np.ndarray, thresholds: np.ndarray, domains) -> dict:
+    """Per language, weights on the type probabilities for choosing the primary among the assigned
+    types that maximise primary macro-F1 (``PRIMARY_CLASSES``) on out-of-fold units; a language with
+    fewer than ``MIN_TUNING_POSITIVES`` units carrying two or more types keeps the overall weights (``*``).
+
+    The weights move only the choice among assigned types, never the probabilities or which types
+    are assigned; ties keep the weights nearest to equal (the grid is searched from equal weights).
+    """
+    domains = np.asarray(domains)
+    assigned = proba >= thresholds
+    choices = [dict(zip(LABELS, w)) for w in product(*(PRIMARY_WEIGHT_GRID if l != "knowledge" else (1.0,)
+                                                       for l in LABELS))]
+    choices.sort(key=lambda w: sum(abs(np.log(v)) for v in w.values()))
+
+    def best(mask):
+        score_of = lambda w: f1_score(primary[mask], primary_types(proba[mask], assigned[mask], w),  # noqa: E731
+                                      labels=list(PRIMARY_CLASSES), average="macro", zero_division=0)
+        scores = [score_of(w) for w in choices]
+        return choices[int(np.argmax(scores))]  # the first of the best: nearest to equal weights
+
+    weights = {"*": best(np.ones(len(primary), bool))}
+    for domain in sorted(set(domains.tolist()) - {"*"}):
+        mask = domains == domain
+        weights[domain] = best(mask) if (assigned[mask].sum(axis=1) > 1).sum() >= MIN_TUNING_POSITIVES else weights["*"]
+    return weights
+
+
+def equal_primary_weights() -> dict:
+    """No type favoured: the primary is the most probable assigned type."""
+    return {"*": dict.fromkeys(LABELS, 1.0)}
+
+
+def primary_types(proba: np.ndarray, assigned: np.ndarray, weights: dict | np.ndarray) -> np.ndarray:
+    """The primary type of each unit: its assigned type of highest weighted probability, ``none`` if none is."""
+    w = np.array([weights[l] for l in LABELS]) if isinstance(weights, dict) else weights
+    chosen = np.array(LABELS, dtype=object)[np.argmax(np.where(assigned, proba * w, -1.0), axis=1)]
+    return np.where(assigned.any(axis=1), chosen, NONE) if len(proba) else np.array([], dtype=object)
+
+
 def tune_orientation_weights(truth: np.ndarray, proba: np.ndarray) -> dict:
     """Class weights for the orientation argmax that maximise macro-F1 on out-of-fold network units.
 
@@ -268,13 +310,15 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Targets:
-    """What the heads learn from, row-aligned: type matrix, orientation, documents, languages, fit-only rows."""
+    """What the heads learn from, row-aligned: type matrix, orientation, documents, languages, fit-only rows,
+    and the primary type (None when ``y`` has no ``primary`` column)."""
 
     Y: np.ndarray
     orientation: np.ndarray
     groups: np.ndarray
     domains: np.ndarray
     fit_only: np.ndarray
+    primary: np.ndarray | None = None
 
     @classmethod
     def of(cls, y: pd.DataFrame, texts: list[str]) -> "Targets":
@@ -282,17 +326,20 @@ class Targets:
         return cls(Y=label_matrix(y["types"]), orientation=np.asarray(y["orientation"], dtype=object),
                    groups=np.asarray(y["group"]) if "group" in y else np.arange(n),
                    domains=np.array(domains_of(texts)),
-                   fit_only=fit_only_mask(y["fit_only"] if "fit_only" in y else None, n))
+                   fit_only=fit_only_mask(y["fit_only"] if "fit_only" in y else None, n),
+                   primary=np.asarray(y["primary"], dtype=object) if "primary" in y else None)
 
     def subset(self, rows) -> "Targets":
-        return Targets(self.Y[rows], self.orientation[rows], self.groups[rows], self.domains[rows], self.fit_only[rows])
+        return Targets(self.Y[rows], self.orientation[rows], self.groups[rows], self.domains[rows], self.fit_only[rows],
+                       None if self.primary is None else self.primary[rows])
 
 
 class PolicyModel(BaseEstimator):
     """Texts -> network types, primary type and orientation, with calibrated probabilities.
 
     ``fit(X, y)``: X is a sequence of texts (or a DataFrame with ``text``); y a DataFrame with
-    ``types`` (lists), ``orientation``, optionally ``group`` (the document, for grouped folds) and
+    ``types`` (lists), ``orientation``, optionally ``primary`` (without it the primary is the most
+    probable assigned type), ``group`` (the document, for grouped folds) and
     ``fit_only`` (True for units written for training: fitted on, but never used to calibrate the
     heads or to tune thresholds and weights, which must answer to real text).
 
@@ -328,11 +375,11 @@ class PolicyModel(BaseEstimator):
         self.embedder_ = clone(self.embedder).fit(texts) if self.embedder is not None else None
         ngrams = self.featurizer_.fit_transform(texts)
         targets = Targets.of(y, texts)
-        (self.types_, self.orientation_, self.thresholds_,
-         self.orientation_weights_) = self._learn(self._stack(ngrams, texts), targets)
+        for name, value in self._learn(self._stack(ngrams, texts), targets).items():
+            setattr(self, f"{name}_", value)
         if self._gated:  # the n-gram-only model that decides which texts need the encoder
-            (self.gate_types_, self.gate_orientation_, self.gate_thresholds_,
-             self.gate_orientation_weights_) = self._learn(ngrams, targets)
+            for name, value in self._learn(ngrams, targets).items():
+                setattr(self, f"gate_{name}_", value)
         self.classes_ = {"types": list(LABELS), "orientation": list(ORIENTATIONS)}
         return self
 
@@ -340,16 +387,22 @@ class PolicyModel(BaseEstimator):
     def _gated(self) -> bool:
         return self.embedder is not None and self.embed_band is not None
 
-    def _learn(self, features, targets: "Targets"):
-        """Both heads on ``features``, with thresholds and orientation weights tuned on inner folds
-        (on the real units only: the fit-only units are in every inner training part)."""
+    def _learn(self, features, targets: "Targets") -> dict:
+        """Both heads on ``features``, with thresholds, primary weights and orientation weights tuned on
+        inner folds (on the real units only: the fit-only units are in every inner training part).
+        Keys are the fitted attributes' names without the trailing underscore."""
         oof_types, oof_orientation, scored = self._inner_oof(features, targets)
         real = targets.subset(scored)
         thresholds = tune_type_thresholds(real.Y, oof_types[scored], real.domains)
+        primary_weights = (tune_primary_weights(real.primary, oof_types[scored],
+                                                self.threshold_matrix(real.domains, thresholds), real.domains)
+                           if real.primary is not None else equal_primary_weights())
         networked = real.Y.any(axis=1)
         weights = (tune_orientation_weights(real.orientation[networked], oof_orientation[scored][networked])
                    if self.orientation_decision == "tuned" else {o: 1.0 for o in ORIENTATIONS})
-        return (*self._fit_heads(features, targets), thresholds, weights)
+        types, orientation = self._fit_heads(features, targets)
+        return {"types": types, "orientation": orientation, "thresholds": thresholds,
+                "primary_weights": primary_weights, "orientation_weights": weights}
 
     def _fit_heads(self, features, targets: "Targets"):
         types = clone(self.types) if self.types is not None else NetworkTypeClassifier()
@@ -409,10 +462,14 @@ class PolicyModel(BaseEstimator):
         return Prediction(labels, analysis)
 
     def _read(self, types, head, features, texts, gate: bool = False) -> pd.DataFrame:
-        thresholds = self.gate_thresholds_ if gate else self.thresholds_
-        weights = self.gate_orientation_weights_ if gate else self.orientation_weights_
+        prefix = "gate_" if gate else ""
+        domains = domains_of(texts)
+        # A model saved before primary weights existed chose the most probable assigned type: weights 1.
+        primary_weights = getattr(self, f"{prefix}primary_weights_", equal_primary_weights())
         return decide(types.predict_proba(features), _orientation_columns(head, features),
-                      self.threshold_matrix(domains_of(texts), thresholds), weights)
+                      self.threshold_matrix(domains, getattr(self, f"{prefix}thresholds_")),
+                      getattr(self, f"{prefix}orientation_weights_"),
+                      self.threshold_matrix(domains, primary_weights))
 
     def unsure(self, labels: pd.DataFrame, texts, band: float | None = None) -> np.ndarray:
         """Texts the n-gram model cannot call: a type near its threshold, or a close call between drivers.
@@ -447,7 +504,8 @@ class PolicyModel(BaseEstimator):
         return self.analyse(X).labels
 
     def threshold_matrix(self, domains, thresholds: dict | None = None) -> np.ndarray:
-        """(n, 4) thresholds: each row those of its language, or the overall ones for an unseen language."""
+        """(n, 4) per-type values (thresholds, or primary weights) of each row's language, or the overall
+        ones (key ``*``) for an unseen language."""
         thresholds = thresholds or self.thresholds_
         return np.array([[thresholds.get(d, thresholds["*"])[label] for label in LABELS] for d in domains]).reshape(-1, 4)
 
@@ -472,19 +530,21 @@ def _texts(X) -> list[str]:
 
 
 def decide(type_proba: np.ndarray, orientation_proba: np.ndarray, thresholds: np.ndarray,
-           orientation_weights: dict | None = None) -> pd.DataFrame:
+           orientation_weights: dict | None = None, primary_weights: np.ndarray | None = None) -> pd.DataFrame:
     """The codebook's decision rules applied to probabilities; one row per unit.
 
-    ``orientation_proba`` is P(orientation | network unit): it decides only where a network
-    type is assigned; a unit with no type is ``none`` and so ``neutral``.
+    ``thresholds`` and ``primary_weights``: (4,) or one row per unit. ``orientation_proba`` is
+    P(orientation | network unit): it decides only where a network type is assigned; a unit with
+    no type is ``none`` and so ``neutral``.
     """
-    assigned = type_proba >= thresholds  # thresholds: (4,) or one row per unit
+    assigned = type_proba >= thresholds
     weights = orientation_weights or {o: 1.0 for o in ORIENTATIONS}
     orientation = weighted_argmax(orientation_proba, weights)
+    primaries = primary_types(type_proba, assigned, np.ones(len(LABELS)) if primary_weights is None else primary_weights)
     rows = []
-    for p_types, p_orientation, mask, driver in zip(type_proba, orientation_proba, assigned, orientation):
+    for p_types, p_orientation, mask, driver, primary in zip(type_proba, orientation_proba, assigned, orientation,
+                                                             primaries):
         types = [label for label, on in zip(LABELS, mask) if on]
-        primary = LABELS[int(np.argmax(np.where(mask, p_types, -1)))] if types else NONE
         rows.append({"types": types, "primary": primary, "orientation": str(driver) if types else NEUTRAL,
                      **{f"p_{label}": float(p) for label, p in zip(LABELS, p_types)},
                      **{f"p_{o}": float(p) for o, p in zip(ORIENTATIONS, p_orientation)}})

@@ -95,6 +95,8 @@ def why_targets_missed(card: dict) -> str:
     rare = ", ".join(f"{corpus}: lead_firm {c['orientation']['lead_firm']}, partnership {c['types']['partnership']}, "
                      f"cluster {c['types']['cluster']}" for corpus, c in counts.items() if corpus != "all")
     parts.append(f"Labeled positives of the rare classes ({rare}).")
+    if card.get("ablation"):
+        parts.append("What was tried, and what each change earned or cost in the same folds: the ablation table below.")
     return " ".join(parts)
 
 
@@ -134,6 +136,9 @@ def render_markdown(card: dict) -> str:
         f"- Codebook version: {card['codebook_version']} (`corpus/codebook.md`, sha256 `{card['codebook_sha256'][:16]}…`)",
         f"- Training data sha256: `{card['training_data_sha256']}`",
         f"- Decision thresholds per network type: {card['thresholds']}",
+        # Cards written before primary weights existed have none (the primary was the most probable type).
+        f"- Primary-type weights: {card.get('primary_weights', 'none (most probable assigned type)')}",
+        f"- Orientation weights: {card.get('orientation_weights')}",
         f"- Fit time on the full labeled corpus: {card['fit_seconds']} s; the training run (cross-validation, "
         f"with the final fit beside its folds): {card.get('cv_seconds')} s", "",
         "## Training data", "",

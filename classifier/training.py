@@ -169,6 +169,7 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
         "training_data_sha256": data_hash(units),
         "label_counts": label_counts(units),
         "thresholds": model.thresholds_,
+        "primary_weights": model.primary_weights_,
         "orientation_weights": model.orientation_weights_,
         "config": config,
         "fit_seconds": round(fit_seconds, 1),

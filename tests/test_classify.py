@@ -10,7 +10,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
 from classifier.classify import (NetworkTypeClassifier, OrientationClassifier, PolicyModel, decide, label_matrix,
-                                 tune_orientation_weights)
+                                 tune_orientation_weights, tune_primary_weights)
 from classifier.codebook import LABELS
 from classifier.featurize import Lexicon, PolicyFeaturizer, default_lexicon, tokenize
 from classifier.persist import ModelIntegrityError, load_model, save_model
@@ -143,6 +143,45 @@ def test_orientation_weights_are_chosen_to_recover_a_rare_driver():
     weights = tune_orientation_weights(truth, proba)
     decided = decide(np.full((50, 4), 0.9), proba, np.full(4, 0.5), weights)
     assert (decided.orientation[:10] == "lead_firm").all() and (decided.orientation[10:20] == "neutral").all()
+
+
+def test_primary_weights_are_chosen_to_recover_a_rarer_main_type():
+    # partnership records that also carry knowledge at a higher calibrated probability: the most
+    # probable assigned type calls every one of them knowledge
+    truth = np.array(["partnership"] * 25 + ["knowledge"] * 25 + ["none"] * 10, dtype=object)
+    proba = np.vstack([np.tile([0.1, 0.8, 0.6, 0.1], (25, 1)), np.tile([0.1, 0.8, 0.3, 0.1], (25, 1)),
+                       np.tile([0.1, 0.1, 0.1, 0.1], (10, 1))])
+    thresholds = np.full((60, 4), 0.5)
+    domains = np.array(["en"] * 60)
+    plain = decide(proba, np.tile([0.1, 0.8, 0.1], (60, 1)), thresholds)
+    assert (plain.primary[:25] == "knowledge").all()
+    weights = tune_primary_weights(truth, proba, thresholds, domains)
+    assert weights["en"]["partnership"] > weights["en"]["knowledge"] == 1.0
+    decided = decide(proba, np.tile([0.1, 0.8, 0.1], (60, 1)), thresholds, None,
+                     np.tile([weights["en"][l] for l in LABELS], (60, 1)))
+    assert (decided.primary.to_numpy() == truth).all()
+    # the weights choose among assigned types only: what is assigned, and the probabilities, stay
+    assert decided.types.tolist() == plain.types.tolist() and (decided.p_knowledge == plain.p_knowledge).all()
+
+
+def test_primary_weights_stay_equal_where_nothing_is_gained_and_fall_back_where_few_units_choose():
+    truth = np.array(["knowledge"] * 30 + ["partnership"] * 30, dtype=object)
+    proba = np.vstack([np.tile([0.1, 0.8, 0.6, 0.1], (30, 1)), np.tile([0.1, 0.6, 0.8, 0.1], (30, 1))])
+    domains = np.array(["en"] * 50 + ["zh"] * 10)  # zh: 10 units with two types, under MIN_TUNING_POSITIVES
+    weights = tune_primary_weights(truth, proba, np.full((60, 4), 0.5), domains)
+    assert weights["en"] == dict.fromkeys(LABELS, 1.0)  # equal weights already decide every unit right
+    assert weights["zh"] == weights["*"]
+
+
+def test_a_model_fitted_before_primary_weights_existed_chooses_the_most_probable_type(fitted, examples):
+    import copy
+
+    older = copy.deepcopy(fitted)
+    del older.primary_weights_
+    predicted = older.predict(examples.text.tolist())
+    p_types = predicted[[f"p_{l}" for l in LABELS]].to_numpy()
+    expected = [max(t, key=lambda l: row[LABELS.index(l)]) if t else "none" for row, t in zip(p_types, predicted.types)]
+    assert predicted.primary.tolist() == expected
 
 
 def test_saved_model_reloads_with_identical_predictions_and_refuses_tampering(fitted, tmp_path, examples):
