@@ -248,21 +248,33 @@ def tune_primary_weights(primary: np.ndarray, proba: np.ndarray, thresholds: np.
     """
     domains = np.asarray(domains)
     assigned = proba >= thresholds
-    choices = [dict(zip(LABELS, w)) for w in product(*(PRIMARY_WEIGHT_GRID if l != "knowledge" else (1.0,)
-                                                       for l in LABELS))]
-    choices.sort(key=lambda w: sum(abs(np.log(v)) for v in w.values()))
+    grid = np.array(list(product(*(PRIMARY_WEIGHT_GRID if label != "knowledge" else (1.0,) for label in LABELS))))
+    grid = grid[np.argsort(np.abs(np.log(grid)).sum(axis=1), kind="stable")]
+    truth = np.array([PRIMARY_CLASSES.index(p) for p in primary], dtype=int)
 
     def best(mask):
-        score_of = lambda w: f1_score(primary[mask], primary_types(proba[mask], assigned[mask], w),  # noqa: E731
-                                      labels=list(PRIMARY_CLASSES), average="macro", zero_division=0)
-        scores = [score_of(w) for w in choices]
-        return choices[int(np.argmax(scores))]  # the first of the best: nearest to equal weights
+        scores = [_macro_f1(truth[mask], _primary_codes(proba[mask], assigned[mask], w)) for w in grid]
+        return dict(zip(LABELS, grid[int(np.argmax(scores))].tolist()))  # the first of the best: nearest to equal
 
     weights = {"*": best(np.ones(len(primary), bool))}
     for domain in sorted(set(domains.tolist()) - {"*"}):
         mask = domains == domain
         weights[domain] = best(mask) if (assigned[mask].sum(axis=1) > 1).sum() >= MIN_TUNING_POSITIVES else weights["*"]
     return weights
+
+
+def _primary_codes(proba: np.ndarray, assigned: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``primary_types`` as indices into ``PRIMARY_CLASSES`` (the tuning grid scores hundreds of weightings)."""
+    return np.where(assigned.any(axis=1), np.argmax(np.where(assigned, proba * w, -1.0), axis=1), PRIMARY_CLASSES.index(NONE))
+
+
+def _macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Macro-F1 over ``PRIMARY_CLASSES`` from integer codes, 0 for a class neither holds (as scikit-learn's
+    ``f1_score(..., labels=PRIMARY_CLASSES, zero_division=0)``, about 50x faster)."""
+    k = len(PRIMARY_CLASSES)
+    hits = np.bincount(truth[truth == predicted], minlength=k)
+    total = np.bincount(truth, minlength=k) + np.bincount(predicted, minlength=k)
+    return float(np.mean(np.divide(2 * hits, total, out=np.zeros(k), where=total > 0)))
 
 
 def equal_primary_weights() -> dict:
@@ -273,8 +285,7 @@ def equal_primary_weights() -> dict:
 def primary_types(proba: np.ndarray, assigned: np.ndarray, weights: dict | np.ndarray) -> np.ndarray:
     """The primary type of each unit: its assigned type of highest weighted probability, ``none`` if none is."""
     w = np.array([weights[l] for l in LABELS]) if isinstance(weights, dict) else weights
-    chosen = np.array(LABELS, dtype=object)[np.argmax(np.where(assigned, proba * w, -1.0), axis=1)]
-    return np.where(assigned.any(axis=1), chosen, NONE) if len(proba) else np.array([], dtype=object)
+    return np.array(PRIMARY_CLASSES, dtype=object)[_primary_codes(proba, assigned, w)]
 
 
 def tune_orientation_weights(truth: np.ndarray, proba: np.ndarray) -> dict:

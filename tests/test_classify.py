@@ -10,7 +10,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
 from classifier.classify import (NetworkTypeClassifier, OrientationClassifier, PolicyModel, decide, label_matrix,
-                                 tune_orientation_weights, tune_primary_weights)
+                                 tune_orientation_weights, tune_primary_weights, _macro_f1)
 from classifier.codebook import LABELS
 from classifier.featurize import Lexicon, PolicyFeaturizer, default_lexicon, tokenize
 from classifier.persist import ModelIntegrityError, load_model, save_model
@@ -164,6 +164,18 @@ def test_primary_weights_are_chosen_to_recover_a_rarer_main_type():
     assert decided.types.tolist() == plain.types.tolist() and (decided.p_knowledge == plain.p_knowledge).all()
 
 
+def test_the_fast_primary_macro_f1_is_scikit_learns():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        truth, predicted = rng.integers(0, 5, 30), rng.integers(0, 5, 30)
+        truth[truth == 2] = 3  # a class only predicted, and (below) one neither holds
+        predicted[predicted == 4], truth[truth == 4] = 0, 0
+        assert _macro_f1(truth, predicted) == pytest.approx(
+            f1_score(truth, predicted, labels=range(5), average="macro", zero_division=0))
+
+
 def test_primary_weights_stay_equal_where_nothing_is_gained_and_fall_back_where_few_units_choose():
     truth = np.array(["knowledge"] * 30 + ["partnership"] * 30, dtype=object)
     proba = np.vstack([np.tile([0.1, 0.8, 0.6, 0.1], (30, 1)), np.tile([0.1, 0.6, 0.8, 0.1], (30, 1))])
@@ -171,6 +183,17 @@ def test_primary_weights_stay_equal_where_nothing_is_gained_and_fall_back_where_
     weights = tune_primary_weights(truth, proba, np.full((60, 4), 0.5), domains)
     assert weights["en"] == dict.fromkeys(LABELS, 1.0)  # equal weights already decide every unit right
     assert weights["zh"] == weights["*"]
+
+
+def test_the_model_decides_the_primary_by_its_tuned_weights(fitted, examples):
+    import copy
+
+    favouring = copy.deepcopy(fitted)
+    favouring.primary_weights_ = {d: {**dict.fromkeys(LABELS, 1.0), "cluster": 1e6} for d in ("*", "zh", "en")}
+    predicted = favouring.predict(examples.text.tolist())
+    with_cluster = predicted.types.map(lambda t: "cluster" in t)
+    assert with_cluster.any() and (predicted.primary[with_cluster] == "cluster").all()
+    assert predicted.types.tolist() == fitted.predict(examples.text.tolist()).types.tolist()
 
 
 def test_a_model_fitted_before_primary_weights_existed_chooses_the_most_probable_type(fitted, examples):
