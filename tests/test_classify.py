@@ -177,23 +177,28 @@ def test_the_fast_primary_macro_f1_is_scikit_learns():
 
 
 def test_primary_weights_stay_equal_where_nothing_is_gained_and_fall_back_where_few_units_choose():
-    truth = np.array(["knowledge"] * 30 + ["partnership"] * 30, dtype=object)
-    proba = np.vstack([np.tile([0.1, 0.8, 0.6, 0.1], (30, 1)), np.tile([0.1, 0.6, 0.8, 0.1], (30, 1))])
+    # the same two-type reading is knowledge in 50 English units and partnership in 10 Chinese ones
+    truth = np.array(["knowledge"] * 50 + ["partnership"] * 10, dtype=object)
+    proba = np.tile([0.1, 0.8, 0.6, 0.1], (60, 1))
     domains = np.array(["en"] * 50 + ["zh"] * 10)  # zh: 10 units with two types, under MIN_TUNING_POSITIVES
     weights = tune_primary_weights(truth, proba, np.full((60, 4), 0.5), domains)
-    assert weights["en"] == dict.fromkeys(LABELS, 1.0)  # equal weights already decide every unit right
+    assert weights["en"] == weights["*"] == dict.fromkeys(LABELS, 1.0)  # equal weights already decide best
+    # tuned on its own ten units, Chinese would favour partnership; too few: it keeps the overall weights
     assert weights["zh"] == weights["*"]
+    assert tune_primary_weights(truth[50:], proba[50:], np.full((10, 4), 0.5), ["*"] * 10)["*"]["partnership"] > 1
 
 
 def test_the_model_decides_the_primary_by_its_tuned_weights(fitted, examples):
     import copy
 
-    favouring = copy.deepcopy(fitted)
-    favouring.primary_weights_ = {d: {**dict.fromkeys(LABELS, 1.0), "cluster": 1e6} for d in ("*", "zh", "en")}
-    predicted = favouring.predict(examples.text.tolist())
-    with_cluster = predicted.types.map(lambda t: "cluster" in t)
-    assert with_cluster.any() and (predicted.primary[with_cluster] == "cluster").all()
-    assert predicted.types.tolist() == fitted.predict(examples.text.tolist()).types.tolist()
+    every_type = copy.deepcopy(fitted)  # every type assigned to every unit: the weights alone pick the primary
+    every_type.thresholds_ = {d: dict.fromkeys(LABELS, 0.0) for d in ("*", "zh", "en")}
+    plain = every_type.predict(examples.text.tolist())
+    assert plain.primary.nunique() > 1  # the most probable type differs between units
+    every_type.primary_weights_ = {d: {**dict.fromkeys(LABELS, 1.0), "cluster": 1e6} for d in ("*", "zh", "en")}
+    favouring = every_type.predict(examples.text.tolist())
+    assert (favouring.primary == "cluster").all()
+    assert favouring.types.tolist() == plain.types.tolist()
 
 
 def test_a_model_fitted_before_primary_weights_existed_chooses_the_most_probable_type(fitted, examples):

@@ -72,3 +72,17 @@ def test_the_band_is_in_log_odds_so_a_low_threshold_does_not_catch_every_unit(ex
     # |logit(0.01) - logit(0.10)| = 2.40, |logit(0.08) - logit(0.10)| = 0.25, |logit(0.30) - logit(0.10)| = 1.35
     assert model.unsure(labels, ["x", "x", "x"]).tolist() == [False, True, False]
     assert model.unsure(labels, ["x", "x", "x"], band=1.5).tolist() == [False, True, True]
+
+
+def test_the_gate_reads_with_its_own_decision_rules(examples):
+    import copy
+
+    texts = examples.text.tolist()
+    model = copy.deepcopy(gated_model(examples, band=1.0))
+    model.gate_thresholds_ = {"*": dict.fromkeys(LABELS, 0.0)}  # the gate assigns every type to every text
+    model.thresholds_ = {"*": dict.fromkeys(LABELS, 1.1)}  # the full model assigns none
+    model.gate_primary_weights_ = {"*": {**dict.fromkeys(LABELS, 1.0), "cluster": 1e6}}
+    model.gate_orientation_weights_ = {"lead_firm": 1e6, "network": 1.0, "neutral": 1.0}
+    gate = model.analyse(texts, embed=False).labels
+    assert all(types == list(LABELS) for types in gate.types)
+    assert (gate.primary == "cluster").all() and (gate.orientation == "lead_firm").all()
