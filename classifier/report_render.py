@@ -235,7 +235,9 @@ def _pyplot(say):
     font = chart_font(say)
     plt.rcParams.update({"font.family": "sans-serif", "font.sans-serif": [*([font] if font else []), "DejaVu Sans"],
                          "font.size": 11, "axes.titlesize": 13, "axes.labelsize": 11, "xtick.labelsize": 11,
-                         "ytick.labelsize": 11, "legend.fontsize": 11, "svg.fonttype": "none"})
+                         "ytick.labelsize": 11, "legend.fontsize": 11, "svg.fonttype": "none",
+                         # element ids from a fixed salt (and no date, in _save): the same figures, the same file
+                         "svg.hashsalt": "sme-policy-report"})
     return plt
 
 
@@ -359,7 +361,8 @@ def write_charts(report: Report, out: Path, country_units: pd.DataFrame | None,
 
 def _save(fig, path: Path, kind: str) -> Path:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=kind, dpi=150, bbox_inches="tight")  # keeps titles and outside legends in the picture
+    # bbox_inches="tight" keeps titles and outside legends in the picture
+    fig.savefig(buffer, format=kind, dpi=150, bbox_inches="tight", metadata={"Date": None} if kind == "svg" else None)
     return write_atomic(path, buffer.getvalue())
 
 

@@ -207,11 +207,15 @@ def test_html_opens_with_the_answer_and_never_shows_markup_reprs_or_nan(tmp_path
     assert "Noto Sans CJK SC" in page and ":lang(zh)" in page
 
 
-def test_charts_are_written_as_png_and_svg(tmp_path):
-    make_report(tmp_path)
+def test_charts_are_written_as_png_and_svg_and_the_same_report_gives_the_same_files(tmp_path):
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        make_report(tmp_path / run)
     for name in ("shares_by_corpus", "orientation_by_corpus", "shares_by_country"):
-        assert (tmp_path / f"{name}.png").stat().st_size > 1000
-        assert "<svg" in (tmp_path / f"{name}.svg").read_text()[:500]
+        assert (tmp_path / "a" / f"{name}.png").stat().st_size > 1000
+        assert "<svg" in (tmp_path / "a" / f"{name}.svg").read_text()[:500]
+        for kind in ("png", "svg"):  # charts committed beside a text change only where a figure did
+            assert (tmp_path / "a" / f"{name}.{kind}").read_bytes() == (tmp_path / "b" / f"{name}.{kind}").read_bytes()
 
 
 def test_charts_draw_chinese_labels_with_a_cjk_font(tmp_path, recwarn):
