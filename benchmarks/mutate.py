@@ -162,7 +162,7 @@ MUTANTS = (
     Mutant("classify: fast macro-F1 scores an absent class 1", "classifier/classify.py",
            "out=np.zeros(k), where=total > 0", "out=np.ones(k), where=total > 0", ("tests/test_classify.py",)),
     Mutant("classify: primary weights not used in prediction", "classifier/classify.py",
-           "                      self.threshold_matrix(domains, primary_weights))", "                      None)",
+           "                      per_language(primary_weights, domains))", "                      None)",
            ("tests/test_classify.py",)),
     Mutant("classify: the gate reads with the full model's decision rules", "classifier/classify.py",
            'prefix = "gate_" if gate else ""', 'prefix = ""', ("tests/test_gate.py",)),

@@ -480,7 +480,7 @@ class PolicyModel(BaseEstimator):
         return decide(types.predict_proba(features), _orientation_columns(head, features),
                       self.threshold_matrix(domains, getattr(self, f"{prefix}thresholds_")),
                       getattr(self, f"{prefix}orientation_weights_"),
-                      self.threshold_matrix(domains, primary_weights))
+                      per_language(primary_weights, domains))
 
     def unsure(self, labels: pd.DataFrame, texts, band: float | None = None) -> np.ndarray:
         """Texts the n-gram model cannot call: a type near its threshold, or a close call between drivers.
@@ -515,10 +515,14 @@ class PolicyModel(BaseEstimator):
         return self.analyse(X).labels
 
     def threshold_matrix(self, domains, thresholds: dict | None = None) -> np.ndarray:
-        """(n, 4) per-type values (thresholds, or primary weights) of each row's language, or the overall
-        ones (key ``*``) for an unseen language."""
-        thresholds = thresholds or self.thresholds_
-        return np.array([[thresholds.get(d, thresholds["*"])[label] for label in LABELS] for d in domains]).reshape(-1, 4)
+        """(n, 4) thresholds: each row those of its language, or the overall ones for an unseen language."""
+        return per_language(thresholds or self.thresholds_, domains)
+
+
+def per_language(values: dict, domains) -> np.ndarray:
+    """(n, 4) per-type values (thresholds, primary weights) of each row's language, or the overall ones
+    (key ``*``) for a language they were not tuned for."""
+    return np.array([[values.get(d, values["*"])[label] for label in LABELS] for d in domains]).reshape(-1, 4)
 
 
 def _orientation_columns(head, features) -> np.ndarray:
