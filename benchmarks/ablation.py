@@ -40,8 +40,6 @@ VARIANTS = {
     "embedding_x2": ("the sentence block weighted 2", {"model": {"embedding_weight": 2.0}}),
     "embedding_x0.5": ("the sentence block weighted 0.5", {"model": {"embedding_weight": 0.5}}),
     "no_lexicon": ("without the cue lexicon block", {"features": {"lexicon_weight": 0.0}}),
-    "lexicon_by_language": ("the lexicon block shared plus one copy per language",
-                            {"features": {"lexicon_by_language": True}}),
     "lexicon_by_language_no_embedding": ("the lexicon block shared plus one copy per language, no sentence block",
                                          {"features": {"lexicon_by_language": True}, "embedding": {"enabled": False}}),
     "no_class_weight": ("unweighted classes", {"types": {"class_weight": None}, "orientation": {"class_weight": None}}),

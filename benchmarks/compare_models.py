@@ -64,6 +64,15 @@ def main() -> None:
     for name, per_lang in rows.items():
         for lang, (n, *values) in per_lang.items():
             print(f"| {name} | {lang} | {n} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    print("\n" + changed_predictions(old, new[shared]))
+
+
+def changed_predictions(old: pd.DataFrame, new: pd.DataFrame) -> str:
+    """How many shared units the new model labels otherwise than the old, per axis."""
+    both = old.merge(new, on="unit_id", suffixes=("_old", "_new"))
+    moved = {axis: int((both[f"{axis}_pred_old"].map(str) != both[f"{axis}_pred_new"].map(str)).sum())
+             for axis in ("types", "primary", "orientation")}
+    return f"of {len(both):,} shared units, predicted otherwise: " + ", ".join(f"{a} {n:,}" for a, n in moved.items())
 
 
 if __name__ == "__main__":

@@ -282,10 +282,10 @@ def equal_primary_weights() -> dict:
     return {"*": dict.fromkeys(LABELS, 1.0)}
 
 
-def primary_types(proba: np.ndarray, assigned: np.ndarray, weights: dict | np.ndarray) -> np.ndarray:
-    """The primary type of each unit: its assigned type of highest weighted probability, ``none`` if none is."""
-    w = np.array([weights[l] for l in LABELS]) if isinstance(weights, dict) else weights
-    return np.array(PRIMARY_CLASSES, dtype=object)[_primary_codes(proba, assigned, w)]
+def primary_types(proba: np.ndarray, assigned: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The primary type of each unit: its assigned type of highest weighted probability, ``none`` if none is.
+    ``weights``: (4,) or one row per unit."""
+    return np.array(PRIMARY_CLASSES, dtype=object)[_primary_codes(proba, assigned, weights)]
 
 
 def tune_orientation_weights(truth: np.ndarray, proba: np.ndarray) -> dict:
@@ -406,7 +406,7 @@ class PolicyModel(BaseEstimator):
         real = targets.subset(scored)
         thresholds = tune_type_thresholds(real.Y, oof_types[scored], real.domains)
         primary_weights = (tune_primary_weights(real.primary, oof_types[scored],
-                                                self.threshold_matrix(real.domains, thresholds), real.domains)
+                                                per_language(thresholds, real.domains), real.domains)
                            if real.primary is not None else equal_primary_weights())
         networked = real.Y.any(axis=1)
         weights = (tune_orientation_weights(real.orientation[networked], oof_orientation[scored][networked])

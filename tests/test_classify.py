@@ -205,6 +205,7 @@ def test_a_model_fitted_before_primary_weights_existed_chooses_the_most_probable
     import copy
 
     older = copy.deepcopy(fitted)
+    older.thresholds_ = {d: dict.fromkeys(LABELS, 0.0) for d in ("*", "zh", "en")}  # every type assigned
     del older.primary_weights_
     predicted = older.predict(examples.text.tolist())
     p_types = predicted[[f"p_{l}" for l in LABELS]].to_numpy()

@@ -25,10 +25,12 @@ def test_shared_units_are_scored_for_both_models_and_new_units_apart(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_models.py"), str(tmp_path / "old"),
                            str(tmp_path / "new")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in done.stdout.splitlines()[2:]}
+    rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in done.stdout.splitlines()[2:] if "|" in line}
     assert rows["old model, shared units"][1].strip() == "4" and rows["new model, shared units"][1].strip() == "4"
     assert float(rows["new model, shared units"][2]) > float(rows["old model, shared units"][2])  # types macro-F1
     assert rows["new model, new units only"][1].strip() == "1"
+    # a, b went none -> knowledge: types, primary and orientation moved on those two
+    assert "of 4 shared units, predicted otherwise: types 2, primary 2, orientation 2" in done.stdout
 
 
 def test_models_without_shared_units_are_refused(tmp_path):
