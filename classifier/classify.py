@@ -31,7 +31,7 @@ from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
+from sklearn.metrics import average_precision_score, f1_score
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -44,6 +44,7 @@ MIN_TUNING_POSITIVES = 20  # fewer positives in a language: that type's threshol
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.71, 0.05), 2)
 ORIENTATION_WEIGHT_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 PRIMARY_WEIGHT_GRID = (0.5, 0.7, 1.0, 1.4, 2.0, 3.0)  # per type, relative to knowledge (weight 1)
+HEADS = ("types", "orientation")  # each head reads the lexicon block at a weight of its own
 
 
 # ---------------------------------------------------------------- calibrated logistic regression
@@ -84,12 +85,13 @@ def grouped_splits(y, groups, n_splits: int, seed: int, fit_only=None):
 
 def fit_calibrated_logit(X, y, groups=None, *, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3,
                          random_state=0, fit_only=None):
-    """A logistic regression calibrated on grouped folds; uncalibrated when a class is too rare to split."""
+    """A logistic regression calibrated on grouped folds; uncalibrated when ``calibration`` is None (a ranking is
+    all that is needed) or a class is too rare to split."""
     binary = len(np.unique(y)) == 2
     # liblinear is the faster solver for these sparse binary problems; multi-class needs lbfgs.
     base = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=random_state,
                               solver="liblinear" if binary else "lbfgs")
-    splits = grouped_splits(y, groups, cv, random_state, fit_only)
+    splits = None if calibration is None else grouped_splits(y, groups, cv, random_state, fit_only)
     if splits is None:
         return base.fit(X, y)
     return CalibratedClassifierCV(base, method=calibration, cv=splits).fit(X, y)
@@ -308,6 +310,34 @@ def weighted_argmax(proba: np.ndarray, weights: dict) -> np.ndarray:
     return np.array(ORIENTATIONS)[np.argmax(proba * w, axis=1)] if len(proba) else np.array([], dtype=object)
 
 
+def scale_columns(features, columns: slice | None, factor: float):
+    """``features`` with ``columns`` multiplied by ``factor`` (a copy; the same matrix when nothing changes)."""
+    if columns is None or factor == 1.0:
+        return features
+    scale = np.ones(features.shape[1])
+    scale[columns] = factor
+    return sp.csr_matrix(features @ sp.diags(scale))
+
+
+def macro_average_precision(truth: np.ndarray, scores: np.ndarray, domains) -> float:
+    """Mean over languages of the mean average precision of the columns that hold both classes there: how
+    well a head ranks units whatever its thresholds, each language counting alike."""
+    domains = np.asarray(domains)
+    per_language = []
+    for domain in sorted(set(domains.tolist())):
+        mask = domains == domain
+        columns = [average_precision_score(truth[mask, j], scores[mask, j]) for j in range(truth.shape[1])
+                   if 0 < truth[mask, j].sum() < mask.sum()]
+        if columns:
+            per_language.append(np.mean(columns))
+    return float(np.mean(per_language)) if per_language else 0.0
+
+
+def orientation_matrix(orientation) -> np.ndarray:
+    """Orientations -> (n, 3) 0/1 matrix in ``ORIENTATIONS`` order."""
+    return (np.asarray(orientation, dtype=object)[:, None] == np.array(ORIENTATIONS, dtype=object)).astype(int)
+
+
 # ---------------------------------------------------------------- the joint model
 
 
@@ -362,11 +392,15 @@ class PolicyModel(BaseEstimator):
     (P(orientation | network unit)); ``"all"`` on every unit (the earlier design, kept for ablation).
     ``orientation_decision``: ``"tuned"`` (weighted argmax, weights chosen on inner folds) or ``"argmax"``.
     ``tune_folds``: grouped inner folds on which thresholds and orientation weights are chosen.
+    ``lexicon_weight_grid``: weights for the featurizer's lexicon block, one chosen per head on the inner folds
+    (by how well the uncalibrated head ranks, :func:`macro_average_precision`; ties keep the first); None
+    reads the block as the featurizer weights it. The cue counts are large beside the unit-length
+    n-gram rows, so at weight 1 they can crowd out the n-grams of one head and still help the other.
     """
 
     def __init__(self, featurizer=None, types=None, orientation=None, embedder=None, embedding_weight=1.0,
                  embed_band=None, orientation_scope="network", orientation_decision="tuned", tune_folds=3,
-                 random_state=0):
+                 lexicon_weight_grid=None, random_state=0):
         self.featurizer = featurizer
         self.types = types
         self.orientation = orientation
@@ -376,6 +410,7 @@ class PolicyModel(BaseEstimator):
         self.orientation_scope = orientation_scope
         self.orientation_decision = orientation_decision
         self.tune_folds = tune_folds
+        self.lexicon_weight_grid = lexicon_weight_grid
         self.random_state = random_state
 
     # ------------------------------------------------------------ fitting
@@ -388,8 +423,9 @@ class PolicyModel(BaseEstimator):
         targets = Targets.of(y, texts)
         for name, value in self._learn(self._stack(ngrams, texts), targets).items():
             setattr(self, f"{name}_", value)
-        if self._gated:  # the n-gram-only model that decides which texts need the encoder
-            for name, value in self._learn(ngrams, targets).items():
+        if self._gated:  # the n-gram-only model that decides which texts need the encoder (it reads the lexicon
+            # block at the full model's weights: choosing them again would cost a third of the fit)
+            for name, value in self._learn(ngrams, targets, self.lexicon_weights_).items():
                 setattr(self, f"gate_{name}_", value)
         self.classes_ = {"types": list(LABELS), "orientation": list(ORIENTATIONS)}
         return self
@@ -398,11 +434,14 @@ class PolicyModel(BaseEstimator):
     def _gated(self) -> bool:
         return self.embedder is not None and self.embed_band is not None
 
-    def _learn(self, features, targets: "Targets") -> dict:
-        """Both heads on ``features``, with thresholds, primary weights and orientation weights tuned on
-        inner folds (on the real units only: the fit-only units are in every inner training part).
-        Keys are the fitted attributes' names without the trailing underscore."""
-        oof_types, oof_orientation, scored = self._inner_oof(features, targets)
+    def _learn(self, features, targets: "Targets", lexicon_weights: dict | None = None) -> dict:
+        """Both heads on ``features``, with the lexicon weights (unless given), thresholds, primary weights and
+        orientation weights tuned on inner folds (on the real units only: the fit-only units are in every
+        inner training part). Keys are the fitted attributes' names without the trailing underscore."""
+        lexicon_weights, lexicon_scores = ((lexicon_weights, {}) if lexicon_weights is not None
+                                           else self._choose_lexicon_weights(features, targets))
+        inputs = self._head_inputs(features, lexicon_weights)
+        oof_types, oof_orientation, scored = self._inner_oof(inputs, targets)
         real = targets.subset(scored)
         thresholds = tune_type_thresholds(real.Y, oof_types[scored], real.domains)
         primary_weights = (tune_primary_weights(real.primary, oof_types[scored],
@@ -411,29 +450,68 @@ class PolicyModel(BaseEstimator):
         networked = real.Y.any(axis=1)
         weights = (tune_orientation_weights(real.orientation[networked], oof_orientation[scored][networked])
                    if self.orientation_decision == "tuned" else {o: 1.0 for o in ORIENTATIONS})
-        types, orientation = self._fit_heads(features, targets)
+        types, orientation = self._fit_heads(inputs, targets)
         return {"types": types, "orientation": orientation, "thresholds": thresholds,
-                "primary_weights": primary_weights, "orientation_weights": weights}
+                "primary_weights": primary_weights, "orientation_weights": weights,
+                "lexicon_weights": lexicon_weights, "lexicon_scores": lexicon_scores}
 
-    def _fit_heads(self, features, targets: "Targets"):
+    def _choose_lexicon_weights(self, features, targets: "Targets") -> tuple[dict, dict]:
+        """Per head, the weight of ``lexicon_weight_grid`` whose uncalibrated inner out-of-fold probabilities
+        rank the real units best (types: every type; orientation: the network units' drivers), with every
+        weight's score (keys are the weights as text)."""
+        columns = self._lexicon_columns()
+        grid = list(self.lexicon_weight_grid or ())
+        if not grid or columns is None:
+            return dict.fromkeys(HEADS, 1.0), {}
+        scores = {head: {} for head in HEADS}
+        for weight in grid:
+            weighted = scale_columns(features, columns, weight)
+            oof_types, oof_orientation, real = self._inner_oof((weighted, weighted), targets, calibrated=False)
+            truth = targets.subset(real)
+            network = truth.Y.any(axis=1)
+            scores["types"][str(weight)] = macro_average_precision(truth.Y, oof_types[real], truth.domains)
+            scores["orientation"][str(weight)] = macro_average_precision(
+                orientation_matrix(truth.orientation[network]), oof_orientation[real][network], truth.domains[network])
+        chosen = {head: float(max(grid, key=lambda w: scores[head][str(w)])) for head in HEADS}  # first of the best
+        return chosen, scores
+
+    def _lexicon_columns(self) -> slice | None:
+        """Where the featurizer puts its lexicon block (None for a featurizer without one)."""
+        columns = getattr(self.featurizer_, "lexicon_columns", None)
+        return columns() if callable(columns) else None
+
+    def _head_inputs(self, features, lexicon_weights: dict) -> tuple:
+        """(the types head's features, the orientation head's): ``features`` with the lexicon block at each
+        head's weight."""
+        columns = self._lexicon_columns()
+        return tuple(scale_columns(features, columns, lexicon_weights[head]) for head in HEADS)
+
+    def _fit_heads(self, inputs: tuple, targets: "Targets", calibrated: bool = True):
         types = clone(self.types) if self.types is not None else NetworkTypeClassifier()
         head = clone(self.orientation) if self.orientation is not None else OrientationClassifier()
-        types.fit(features, targets.Y, groups=targets.groups, fit_only=targets.fit_only)
+        if not calibrated:  # ranking is all the lexicon-weight choice needs
+            types.set_params(calibration=None)
+            head.set_params(calibration=None)
+        types_features, orientation_features = inputs
+        types.fit(types_features, targets.Y, groups=targets.groups, fit_only=targets.fit_only)
         scope = targets.Y.any(axis=1) if self.orientation_scope == "network" else np.ones(len(targets.Y), bool)
-        head.fit(features[scope], targets.orientation[scope], groups=targets.groups[scope],
+        head.fit(orientation_features[scope], targets.orientation[scope], groups=targets.groups[scope],
                  fit_only=targets.fit_only[scope])
         return types, head
 
-    def _inner_oof(self, features, targets: "Targets"):
-        """Out-of-fold probabilities of both heads on grouped inner folds of the real training units."""
+    def _inner_oof(self, inputs: tuple, targets: "Targets", calibrated: bool = True):
+        """Out-of-fold probabilities of both heads on grouped inner folds of the real training units.
+        ``inputs``: (the types head's features, the orientation head's)."""
+        types_features, orientation_features = inputs
         oof_types = np.zeros(targets.Y.shape)
         oof_orientation = np.zeros((len(targets.Y), len(ORIENTATIONS)))
         real = np.flatnonzero(~targets.fit_only)
         inner = GroupKFold(n_splits=self.tune_folds).split(real, groups=targets.groups[real])
         for train, test in with_fit_only(list(inner), targets.fit_only):
-            types, head = self._fit_heads(features[train], targets.subset(train))
-            oof_types[test] = types.predict_proba(features[test])
-            oof_orientation[test] = _orientation_columns(head, features[test])
+            types, head = self._fit_heads((types_features[train], orientation_features[train]), targets.subset(train),
+                                          calibrated)
+            oof_types[test] = types.predict_proba(types_features[test])
+            oof_orientation[test] = _orientation_columns(head, orientation_features[test])
         return oof_types, oof_orientation, real
 
     def _stack(self, features, texts):
@@ -477,7 +555,10 @@ class PolicyModel(BaseEstimator):
         domains = domains_of(texts)
         # A model saved before primary weights existed chose the most probable assigned type: weights 1.
         primary_weights = getattr(self, f"{prefix}primary_weights_", equal_primary_weights())
-        return decide(types.predict_proba(features), _orientation_columns(head, features),
+        # ... and read the lexicon block as the featurizer weights it.
+        types_features, orientation_features = self._head_inputs(
+            features, getattr(self, f"{prefix}lexicon_weights_", dict.fromkeys(HEADS, 1.0)))
+        return decide(types.predict_proba(types_features), _orientation_columns(head, orientation_features),
                       self.threshold_matrix(domains, getattr(self, f"{prefix}thresholds_")),
                       getattr(self, f"{prefix}orientation_weights_"),
                       per_language(primary_weights, domains))

@@ -140,10 +140,20 @@ class Lexicon:
                 cues.append(Cue(concept, self.label_of[concept], match.group(0), match.start(), match.end()))
         return sorted(cues, key=lambda c: c.start)
 
+    @property
+    def labels(self) -> list[str]:
+        """The labels the concepts point to, in column order."""
+        return sorted(set(self.label_of.values()))
+
+    @property
+    def width(self) -> int:
+        """Columns of :meth:`counts_of`: one per concept, then one per label."""
+        return len(self.concepts) + len(self.labels)
+
     def counts_of(self, cues_per_text: Sequence[list[Cue]]) -> sp.csr_matrix:
         """Per text: log(1 + count) of each concept, then of each label the concepts point to."""
         columns = {c: i for i, c in enumerate(self.concepts)}
-        labels = sorted(set(self.label_of.values()))
+        labels = self.labels
         label_col = {l: len(columns) + i for i, l in enumerate(labels)}
         rows, cols, values = [], [], []
         for row, cues in enumerate(cues_per_text):
@@ -155,7 +165,7 @@ class Lexicon:
                 rows.append(row)
                 cols.append(col)
                 values.append(np.log1p(count))
-        return sp.csr_matrix((values, (rows, cols)), shape=(len(cues_per_text), len(columns) + len(labels)))
+        return sp.csr_matrix((values, (rows, cols)), shape=(len(cues_per_text), self.width))
 
 
 def _trie_pattern(phrases: Iterable[str]) -> str:
@@ -274,9 +284,20 @@ class PolicyFeaturizer(TransformerMixin, BaseEstimator):
         """[word n-grams | character n-grams | weighted lexicon concept counts (| one copy per language)]."""
         return sp.hstack([words, chars, self._lexicon_block(cues, texts) * self.lexicon_weight], format="csr")
 
+    @property
+    def _by_language(self) -> bool:
+        return getattr(self, "lexicon_by_language", False)  # absent from models saved before it existed
+
+    def lexicon_columns(self) -> slice:
+        """Where the (weighted) lexicon block sits among the features: after the word and character n-grams."""
+        check_is_fitted(self, "lexicon_")
+        start = len(self.words_.vocabulary_) + len(self.chars_.vocabulary_)
+        copies = 1 + len(LANGUAGE_BLOCKS) if self._by_language else 1
+        return slice(start, start + copies * self.lexicon_.width)
+
     def _lexicon_block(self, cues, texts):
         counts = self.lexicon_.counts_of(cues)
-        if not getattr(self, "lexicon_by_language", False):  # absent from models saved before it existed
+        if not self._by_language:
             return counts
         langs = np.array([text_lang(t) for t in texts])
         return sp.hstack([counts, *(sp.diags((langs == lang).astype(float)) @ counts for lang in LANGUAGE_BLOCKS)],

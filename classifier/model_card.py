@@ -139,6 +139,9 @@ def render_markdown(card: dict) -> str:
         # Cards written before primary weights existed have none (the primary was the most probable type).
         f"- Primary-type weights: {card.get('primary_weights', 'none (most probable assigned type)')}",
         f"- Orientation weights: {card.get('orientation_weights')}",
+        # Cards written before the lexicon weight was chosen per head read the block at weight 1.
+        f"- Lexicon block weight per head (chosen on inner folds by macro average precision): "
+        f"{card.get('lexicon_weights', 'none (the featurizer weight)')}; scores per weight: {card.get('lexicon_scores', {})}",
         f"- Fit time on the full labeled corpus: {card['fit_seconds']} s; the training run (cross-validation, "
         f"with the final fit beside its folds): {card.get('cv_seconds')} s", "",
         "## Training data", "",

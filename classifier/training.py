@@ -171,6 +171,8 @@ def run_training(config: dict, out: Path, extra_labels: list[Path] = (), use_rep
         "thresholds": model.thresholds_,
         "primary_weights": model.primary_weights_,
         "orientation_weights": model.orientation_weights_,
+        "lexicon_weights": model.lexicon_weights_,
+        "lexicon_scores": model.lexicon_scores_,
         "config": config,
         "fit_seconds": round(fit_seconds, 1),
         "cv_seconds": round(cv_seconds, 1) if cv_seconds is not None else None,

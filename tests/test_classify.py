@@ -5,11 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
 from classifier.classify import (NetworkTypeClassifier, OrientationClassifier, PolicyModel, decide, label_matrix,
+                                 macro_average_precision, scale_columns,
                                  tune_orientation_weights, tune_primary_weights, _macro_f1)
 from classifier.codebook import LABELS
 from classifier.featurize import Lexicon, PolicyFeaturizer, default_lexicon, tokenize
@@ -70,6 +72,19 @@ def test_the_lexicon_block_by_language_adds_a_copy_that_only_its_language_fills(
     assert block[0].any() and block[1].any()  # both texts carry cues
     assert (zh_copy[0] == block[0]).all() and not zh_copy[1].any()
     assert (en_copy[1] == block[1]).all() and not en_copy[0].any()
+
+
+@pytest.mark.parametrize("by_language", [False, True])
+def test_the_featurizer_says_where_its_lexicon_block_is(by_language):
+    texts = ["支持中小企业融入大企业供应链。", "SMEs join the supply chains of large firms and universities."]
+    featurizer = PolicyFeaturizer(min_df=1, lexicon_by_language=by_language, lexicon_weight=2.0)
+    features = featurizer.fit_transform(texts)
+    columns = featurizer.lexicon_columns()
+    assert columns.stop == features.shape[1]
+    cues = featurizer.lexicon_.counts_of([featurizer.lexicon_.find(t) for t in texts]).toarray()
+    np.testing.assert_allclose(features[:, columns].toarray()[:, : cues.shape[1]], 2.0 * cues)
+    without = PolicyFeaturizer(min_df=1, lexicon_by_language=by_language, lexicon_weight=0.0).fit_transform(texts)
+    assert without[:, columns].count_nonzero() == 0 and (without[:, : columns.start] != features[:, : columns.start]).nnz == 0
 
 
 def test_heads_are_classifiers_that_compose_in_a_pipeline_and_cross_validation(examples):
@@ -211,6 +226,69 @@ def test_a_model_fitted_before_primary_weights_existed_chooses_the_most_probable
     p_types = predicted[[f"p_{l}" for l in LABELS]].to_numpy()
     expected = [max(t, key=lambda l: row[LABELS.index(l)]) if t else "none" for row, t in zip(p_types, predicted.types)]
     assert predicted.primary.tolist() == expected
+
+
+def test_scaling_columns_changes_those_columns_only_and_weight_one_keeps_the_matrix():
+    import scipy.sparse as sp
+
+    features = sp.csr_matrix(np.arange(1.0, 13.0).reshape(3, 4))
+    assert scale_columns(features, slice(2, 4), 1.0) is features
+    assert scale_columns(features, None, 0.1) is features
+    scaled = scale_columns(features, slice(2, 4), 0.1)
+    assert sp.isspmatrix_csr(scaled)
+    np.testing.assert_allclose(scaled.toarray(), features.toarray() * [1, 1, 0.1, 0.1])
+
+
+def test_macro_average_precision_weighs_languages_alike_and_skips_columns_without_both_classes():
+    truth = np.array([[1, 0], [0, 0], [1, 0], [0, 1], [1, 1], [0, 0]])
+    scores = np.array([[0.9, 0.2], [0.1, 0.3], [0.8, 0.5], [0.1, 0.9], [0.6, 0.2], [0.7, 0.1]])
+    domains = ["zh", "zh", "zh", "en", "en", "en"]
+    # zh: column 0 ranked perfectly (AP 1), column 1 has no positive there (skipped); en: column 0 AP 0.5
+    # (its one positive ranked second of three, behind a negative), column 1 AP 1 -> (1 + 0.75) / 2
+    assert macro_average_precision(truth, scores, domains) == pytest.approx((1.0 + 0.75) / 2)
+
+
+def test_an_uncalibrated_head_is_a_plain_logistic_regression(examples):
+    from sklearn.linear_model import LogisticRegression
+
+    features = PolicyFeaturizer(min_df=1).fit_transform(examples.text.tolist())
+    head = OrientationClassifier(calibration=None).fit(features, examples.orientation)
+    assert isinstance(head.estimator_, LogisticRegression)
+    assert isinstance(OrientationClassifier(cv=2).fit(features, examples.orientation).estimator_,
+                      CalibratedClassifierCV)
+
+
+def test_the_lexicon_weight_of_each_head_is_the_best_ranking_one_on_inner_folds(examples):
+    featurizer = PolicyFeaturizer(min_df=1)
+    model = PolicyModel(featurizer=featurizer, types=NetworkTypeClassifier(cv=2), orientation=OrientationClassifier(cv=2),
+                        tune_folds=2, lexicon_weight_grid=[1.0, 0.3, 0.1, 0.0]).fit(examples.text.tolist(), examples)
+    assert set(model.lexicon_weights_) == {"types", "orientation"}
+    for head, weight in model.lexicon_weights_.items():
+        scores = model.lexicon_scores_[head]
+        assert set(scores) == {"1.0", "0.3", "0.1", "0.0"}
+        assert scores[str(weight)] == max(scores.values())
+        assert weight == next(w for w in (1.0, 0.3, 0.1, 0.0) if scores[str(w)] == max(scores.values()))
+    assert len(set(model.lexicon_scores_["types"].values())) > 1  # the weight changes how the head ranks
+
+
+def test_each_head_reads_the_lexicon_block_at_its_own_weight(fitted, examples):
+    import copy
+
+    texts = examples.text.tolist()
+    features = fitted.featurizer_.transform(texts)
+    columns = fitted.featurizer_.lexicon_columns()
+    assert fitted.lexicon_weights_ == {"types": 1.0, "orientation": 1.0}  # no grid: the featurizer's weight
+    weighted = copy.deepcopy(fitted)
+    weighted.lexicon_weights_ = {"types": 0.0, "orientation": 5.0}
+    predicted = weighted.predict(texts)
+    expected_types = fitted.types_.predict_proba(scale_columns(features, columns, 0.0))
+    np.testing.assert_allclose(predicted[[f"p_{l}" for l in LABELS]].to_numpy(float), expected_types)
+    expected_orientation = fitted.orientation_.predict_proba(scale_columns(features, columns, 5.0))
+    np.testing.assert_allclose(predicted[["p_lead_firm", "p_network", "p_neutral"]].to_numpy(float), expected_orientation)
+    assert not np.allclose(expected_types, fitted.types_.predict_proba(features))
+    older = copy.deepcopy(fitted)  # a model saved before the weight was chosen per head reads the block as is
+    del older.lexicon_weights_
+    pd.testing.assert_frame_equal(older.predict(texts), fitted.predict(texts))
 
 
 def test_saved_model_reloads_with_identical_predictions_and_refuses_tampering(fitted, tmp_path, examples):

@@ -86,3 +86,22 @@ def test_the_gate_reads_with_its_own_decision_rules(examples):
     gate = model.analyse(texts, embed=False).labels
     assert all(types == list(LABELS) for types in gate.types)
     assert (gate.primary == "cluster").all() and (gate.orientation == "lead_firm").all()
+
+
+def test_the_gate_reads_the_lexicon_block_at_the_weights_chosen_for_the_full_model(examples):
+    import copy
+
+    from classifier.classify import scale_columns
+
+    model = PolicyModel(featurizer=PolicyFeaturizer(min_df=1), types=NetworkTypeClassifier(cv=2),
+                        orientation=OrientationClassifier(cv=2), embedder=CountingEmbedder(), embed_band=1.0,
+                        tune_folds=2, lexicon_weight_grid=[1.0, 0.1]).fit(examples.text.tolist(), examples)
+    assert set(model.lexicon_scores_) == {"types", "orientation"}  # chosen once, on the full model's features
+    assert model.gate_lexicon_weights_ == model.lexicon_weights_ and model.gate_lexicon_scores_ == {}
+    texts = examples.text.tolist()
+    changed = copy.deepcopy(model)
+    changed.gate_lexicon_weights_ = {"types": 0.0, "orientation": 1.0}
+    features = model.featurizer_.transform(texts)
+    expected = model.gate_types_.predict_proba(scale_columns(features, model.featurizer_.lexicon_columns(), 0.0))
+    gate = changed.analyse(texts, embed=False).labels
+    np.testing.assert_allclose(gate[[f"p_{label}" for label in LABELS]].to_numpy(float), expected)

@@ -72,7 +72,7 @@ def test_inner_folds_tune_on_real_units_only():
     y = pd.concat([real.assign(fit_only=False), written_frame()], ignore_index=True)
     targets = Targets.of(y, texts)
     features = np.eye(len(texts))
-    _, _, scored = PolicyModel(tune_folds=3)._inner_oof(features, targets)
+    _, _, scored = PolicyModel(tune_folds=3)._inner_oof((features, features), targets)
     assert list(scored) == list(range(len(real)))
 
 
