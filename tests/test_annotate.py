@@ -262,6 +262,21 @@ def test_find_label_issues_ranks_by_margin():
     assert issues[issues.axis == "production"].unit_id.tolist() == ["b"]
 
 
+def test_orientation_is_checked_on_network_units_only():
+    # p_* of orientation are P(orientation | network unit): for a unit without a type they say nothing
+    ids = list("abcdefghi")
+    predictions = pd.DataFrame({"unit_id": ids, "p_production": [0.9] * 5 + [0.05] * 4, "p_knowledge": 0.05,
+                                "p_partnership": 0.05, "p_cluster": 0.05, "p_lead_firm": 0.01,
+                                "p_network": [0.9, 0.9, 0.9, 0.95, 0.19, 0.99, 0.99, 0.2, 0.2],
+                                "p_neutral": [0.09, 0.09, 0.09, 0.04, 0.8, 0.0, 0.0, 0.79, 0.79]})
+    truth = pd.DataFrame({"unit_id": ids, "corpus": "cn", "types": ["production"] * 5 + [""] * 4,
+                          "primary": ["production"] * 5 + ["none"] * 4,
+                          "orientation": ["network"] * 3 + ["neutral"] * 6})
+    issues = check.find_label_issues(predictions, truth)
+    flagged = issues[issues.axis == "orientation"]
+    assert flagged.unit_id.tolist() == ["d"] and flagged.suggested.tolist() == ["network"]
+
+
 def test_agreement_kappa_and_disagreements():
     a = pd.DataFrame({"unit_id": ["1", "2", "3", "4"], "types": ["production", "none", "knowledge", "none"],
                       "primary": ["production", "none", "knowledge", "none"], "orientation": ["lead_firm", "neutral", "network", "neutral"]})

@@ -5,7 +5,10 @@ gives that class on the units labeled with it (Northcutt et al., confident learn
 is suspect when the probability of its given label is below that label's threshold while
 another class reaches its own threshold; suspects are ranked by the margin
 p(suggested) - p(given). Each network type is a yes/no decision; the orientation has three
-classes. (cleanlab's ``find_label_issues`` implements the full method; it is AGPL-3.0, so this
+classes and is checked on the units labeled with a network type only: its probabilities are
+P(orientation | network unit) (codebook axis 2), and a unit without a type is ``neutral`` by rule,
+so only its types can be wrong (read unconditionally, a ``none`` unit whose text names firms and
+universities looked like a confident ``network`` error). (cleanlab's ``find_label_issues`` implements the full method; it is AGPL-3.0, so this
 small confident-joint version is used instead.)
 """
 from __future__ import annotations
@@ -45,9 +48,11 @@ def find_label_issues(predictions: pd.DataFrame, truth: pd.DataFrame) -> pd.Data
         p = joined[f"p_{label}"].to_numpy(float)
         found = confident_issues(types.map(lambda t: int(label in t)).to_numpy(), np.c_[1 - p, p], ["no", "yes"])
         parts.append(found.assign(axis=label))
-    orientation = joined["orientation"].map(ORIENTATIONS.index).to_numpy()
-    proba = joined[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float)
-    parts.append(confident_issues(orientation, proba, list(ORIENTATIONS)).assign(axis="orientation"))
+    network = np.flatnonzero(types.map(bool).to_numpy())
+    orientation = joined["orientation"].map(ORIENTATIONS.index).to_numpy()[network]
+    proba = joined[[f"p_{o}" for o in ORIENTATIONS]].to_numpy(float)[network]
+    found = confident_issues(orientation, proba, list(ORIENTATIONS))
+    parts.append(found.assign(axis="orientation", index=network[found["index"].astype(int)]))
     issues = pd.concat(parts, ignore_index=True)
     issues["unit_id"] = joined["unit_id"].to_numpy()[issues["index"].astype(int)]
     issues["corpus"] = joined["corpus"].to_numpy()[issues["index"].astype(int)] if "corpus" in joined else ""
