@@ -271,6 +271,15 @@ def test_the_lexicon_weight_of_each_head_is_the_best_ranking_one_on_inner_folds(
     assert len(set(model.lexicon_scores_["types"].values())) > 1  # the weight changes how the head ranks
 
 
+def test_lexicon_weight_ties_keep_the_first_weight_of_the_grid(examples):
+    # a featurizer whose lexicon block is empty: every weight ranks alike, so the grid's first is kept
+    model = PolicyModel(featurizer=PolicyFeaturizer(min_df=1, lexicon_weight=0.0), types=NetworkTypeClassifier(cv=2),
+                        orientation=OrientationClassifier(cv=2), tune_folds=2,
+                        lexicon_weight_grid=[0.3, 0.1]).fit(examples.text.tolist(), examples)
+    assert model.lexicon_scores_["types"]["0.3"] == model.lexicon_scores_["types"]["0.1"]
+    assert model.lexicon_weights_ == {"types": 0.3, "orientation": 0.3}
+
+
 def test_each_head_reads_the_lexicon_block_at_its_own_weight(fitted, examples):
     import copy
 
