@@ -7,10 +7,10 @@
 Without --out the model OVERWRITES models/default (the model every command uses by default);
 pass --out DIR to keep it. A full run (5-fold grouped cross-validation of the model and three
 baselines, then the final fit) reads the texts from the data directory (CLASSIFIER_DATA, default
-../shared/data) and takes about 11 minutes on 2 cores once the sentence embeddings of the labeled
-units are cached (CLASSIFIER_CACHE); a run that must embed new texts takes longer (13 minutes with
-round 9's 950 new units).
-The model card records how long each part took. --skip-eval only fits (about 4 minutes).
+../shared/data) and takes about 10 minutes on 2 cores once the sentence embeddings of the labeled
+units are cached (CLASSIFIER_CACHE); a run that must embed new texts takes longer (round 9's 950 new
+units added about 2 minutes).
+The model card records how long each part took. --skip-eval only fits (about 3 minutes).
 
 The same config, labels, data and package versions give the same model and metrics.
 """
