@@ -14,7 +14,9 @@
   - orientation is a property of network units (codebook axis 2): its head is trained on
     network units only and estimates P(orientation | network unit); it decides only for
     units with a network type, by a weighted argmax whose weights are also tuned inside
-    the training data; ``none`` implies ``neutral``.
+    the training data; ``none`` implies ``neutral``;
+  - each head reads the cue lexicon's block at a weight of its own, chosen the same way (the
+    cue counts would otherwise crowd out the n-grams of the types head).
 
 Calibration and tuning folds are grouped by document, so no document is on both sides.
 Persistence is in :mod:`classifier.persist` (skops: loading never executes code).
@@ -117,7 +119,8 @@ class NetworkTypeClassifier(ClassifierMixin, BaseEstimator):
     With a 1-D ``y`` it is one-vs-rest over the classes (probabilities normalised to sum
     to one), so it also behaves as an ordinary scikit-learn classifier. ``fit`` accepts
     ``groups`` (documents) so calibration folds never split a document, and ``fit_only`` (rows that
-    are fitted on but never calibrated on).
+    are fitted on but never calibrated on). ``calibration``: scikit-learn's method (``"sigmoid"``,
+    ``"isotonic"``) on grouped folds, or None for plain regressions (enough to rank units).
     """
 
     def __init__(self, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3, random_state=0):
@@ -176,7 +179,8 @@ class NetworkTypeClassifier(ClassifierMixin, BaseEstimator):
 
 
 class OrientationClassifier(ClassifierMixin, BaseEstimator):
-    """Single-label: a calibrated multinomial logistic regression over the classes seen in ``y``."""
+    """Single-label: a calibrated multinomial logistic regression over the classes seen in ``y``
+    (``calibration`` as in :class:`NetworkTypeClassifier`)."""
 
     def __init__(self, C=4.0, class_weight="balanced", calibration="sigmoid", cv=3, random_state=0):
         self.C = C
@@ -391,7 +395,7 @@ class PolicyModel(BaseEstimator):
     ``orientation_scope``: ``"network"`` trains the orientation head on network units only
     (P(orientation | network unit)); ``"all"`` on every unit (the earlier design, kept for ablation).
     ``orientation_decision``: ``"tuned"`` (weighted argmax, weights chosen on inner folds) or ``"argmax"``.
-    ``tune_folds``: grouped inner folds on which thresholds and orientation weights are chosen.
+    ``tune_folds``: grouped inner folds on which thresholds, primary, orientation and lexicon weights are chosen.
     ``lexicon_weight_grid``: weights for the featurizer's lexicon block, one chosen per head on the inner folds
     (by how well the uncalibrated head ranks, :func:`macro_average_precision`; ties keep the first); None
     reads the block as the featurizer weights it. The cue counts are large beside the unit-length

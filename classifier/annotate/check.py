@@ -8,8 +8,8 @@ p(suggested) - p(given). Each network type is a yes/no decision; the orientation
 classes and is checked on the units labeled with a network type only: its probabilities are
 P(orientation | network unit) (codebook axis 2), and a unit without a type is ``neutral`` by rule,
 so only its types can be wrong (read unconditionally, a ``none`` unit whose text names firms and
-universities looked like a confident ``network`` error). (cleanlab's ``find_label_issues`` implements the full method; it is AGPL-3.0, so this
-small confident-joint version is used instead.)
+universities looked like a confident ``network`` error). (cleanlab's ``find_label_issues``
+implements the full method; it is AGPL-3.0, so this small confident-joint version is used instead.)
 """
 from __future__ import annotations
 
