@@ -26,5 +26,5 @@ def test_tag_engine_choices_come_from_an_enum():
 
 def test_train_help_warns_that_the_default_output_overwrites_the_default_model_and_says_how_long():
     text = " ".join(help_text("train.py").split())
-    assert "OVERWRITES models/default" in text and "about 11 minutes" in text
+    assert "OVERWRITES models/default" in text and "about 10 minutes" in text
     assert "--config CONFIG training run" in text
