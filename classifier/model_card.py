@@ -141,7 +141,8 @@ def render_markdown(card: dict) -> str:
         f"- Orientation weights: {card.get('orientation_weights')}",
         # Cards written before the lexicon weight was chosen per head read the block at weight 1.
         f"- Lexicon block weight per head (chosen on inner folds by macro average precision): "
-        f"{card.get('lexicon_weights', 'none (the featurizer weight)')}; scores per weight: {card.get('lexicon_scores', {})}",
+        f"{card.get('lexicon_weights', 'none (the featurizer weight)')}; scores per weight: "
+        f"{ {head: {w: round(v, 3) for w, v in scores.items()} for head, scores in card.get('lexicon_scores', {}).items()} }",
         f"- Fit time on the full labeled corpus: {card['fit_seconds']} s; the training run (cross-validation, "
         f"with the final fit beside its folds): {card.get('cv_seconds')} s", "",
         "## Training data", "",

@@ -39,3 +39,18 @@ def test_a_refreshed_benchmark_enters_the_card_and_nothing_else_changes(tmp_path
     assert saved == card | {"encoder_gate": gate}
     assert (tmp_path / "model_card.md").read_text() == render_markdown(saved)
     assert "## Encoder gate (one grouped CV on 10 labeled units" in render_markdown(saved)
+
+
+def test_the_card_states_each_heads_lexicon_weight_and_the_rounded_scores_behind_it():
+    import json
+
+    from classifier.labels import REPO_ROOT
+    from classifier.model_card import render_markdown
+
+    card = json.loads((REPO_ROOT / "models" / "default" / "model_card.json").read_text())
+    card |= {"lexicon_weights": {"types": 0.1, "orientation": 0.3},
+             "lexicon_scores": {"types": {"0.3": 0.61234, "0.1": 0.64321}, "orientation": {"0.3": 0.8, "0.1": 0.7}}}
+    line = next(l for l in render_markdown(card).splitlines() if l.startswith("- Lexicon block weight per head"))
+    assert "{'types': 0.1, 'orientation': 0.3}" in line and "'types': {'0.3': 0.612, '0.1': 0.643}" in line
+    older = {k: v for k, v in card.items() if k not in ("lexicon_weights", "lexicon_scores")}
+    assert "none (the featurizer weight)" in render_markdown(older)
