@@ -486,9 +486,10 @@ class PolicyModel(BaseEstimator):
 
     def _head_inputs(self, features, lexicon_weights: dict) -> tuple:
         """(the types head's features, the orientation head's): ``features`` with the lexicon block at each
-        head's weight."""
+        head's weight (one copy per distinct weight: tagging reads every batch through here)."""
         columns = self._lexicon_columns()
-        return tuple(scale_columns(features, columns, lexicon_weights[head]) for head in HEADS)
+        scaled = {weight: scale_columns(features, columns, weight) for weight in set(lexicon_weights.values())}
+        return tuple(scaled[lexicon_weights[head]] for head in HEADS)
 
     def _fit_heads(self, inputs: tuple, targets: "Targets", calibrated: bool = True):
         types = clone(self.types) if self.types is not None else NetworkTypeClassifier()
